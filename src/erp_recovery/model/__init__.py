@@ -1,0 +1,53 @@
+"""Canonical receivables model: value types (money, identifiers) and records."""
+
+from erp_recovery.model.identifiers import Iban, RfReference, Siren, Siret, VatNumber
+from erp_recovery.model.money import CurrencyCode, Money, minor_units, sum_money, to_decimal
+from erp_recovery.model.records import (
+    RECORD_TYPES,
+    Address,
+    Allocation,
+    BankTransaction,
+    CanonicalRecord,
+    Company,
+    Contact,
+    CreditNote,
+    Customer,
+    Invoice,
+    Jurisdiction,
+    Payment,
+    PaymentTerms,
+    Record,
+    Source,
+    canonical_json,
+    record_type,
+)
+
+__all__ = [
+    "RECORD_TYPES",
+    "Address",
+    "Allocation",
+    "BankTransaction",
+    "CanonicalRecord",
+    "Company",
+    "Contact",
+    "CreditNote",
+    "CurrencyCode",
+    "Customer",
+    "Iban",
+    "Invoice",
+    "Jurisdiction",
+    "Money",
+    "Payment",
+    "PaymentTerms",
+    "Record",
+    "RfReference",
+    "Siren",
+    "Siret",
+    "Source",
+    "VatNumber",
+    "canonical_json",
+    "minor_units",
+    "record_type",
+    "sum_money",
+    "to_decimal",
+]
