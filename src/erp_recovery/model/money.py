@@ -42,7 +42,7 @@ def to_decimal(value: Any) -> Decimal:
     """Turn a str/int/Decimal into a Decimal; floats are refused because they are already inexact."""
     if isinstance(value, Decimal):
         result = value
-    elif isinstance(value, bool) or isinstance(value, float):
+    elif isinstance(value, bool | float):
         raise ValueError(f"amounts must be Decimal, str or int, never {type(value).__name__} ({value!r})")
     elif isinstance(value, int):
         result = Decimal(value)

@@ -191,7 +191,9 @@ class Invoice(Record):
             if value is not None and value.currency != self.currency:
                 raise ValueError(f"{name} is in {value.currency} but the invoice is in {self.currency}")
         if self.total.amount < 0:
-            raise ValueError("total must be positive (a credit note has kind='credit_note', not a negative total)")
+            raise ValueError(
+                "total must be positive (a credit note has kind='credit_note', not a negative total)"
+            )
         if self.due_date is not None and self.due_date < self.issue_date:
             raise ValueError(f"due date {self.due_date} is before issue date {self.issue_date}")
         return self

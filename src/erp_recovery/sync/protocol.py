@@ -95,6 +95,19 @@ class Snapshot:
     scope: str | None = None
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know about a read that is not an error (a balance mismatch...).
+
+    The runner records notices in the run's details and prints them; ``level`` is ``info`` or
+    ``warning``.
+    """
+
+    message: str
+    level: str = "warning"
+    origin: Origin | None = None
+
+
 class SourceSettings(BaseModel):
     """Base class of connector settings (``[sources.settings]`` in the configuration file)."""
 
@@ -123,7 +136,7 @@ class Connector(ABC):
         """The streams this source offers, in the order they should be synced."""
 
     @abstractmethod
-    def read(self, stream: StreamSpec, cursor: Cursor | None) -> Iterator[Batch | Snapshot]:
+    def read(self, stream: StreamSpec, cursor: Cursor | None) -> Iterator[Batch | Snapshot | Notice]:
         """Yield batches of raw records newer than ``cursor`` (None = from the beginning).
 
         Each batch carries the cursor to resume from once it is stored. Never store the cursor

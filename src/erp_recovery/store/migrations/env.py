@@ -1,0 +1,21 @@
+"""Alembic environment: runs on the connection erp-recovery hands over (see ``store.engine``)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from erp_recovery.store.schema import metadata
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("erp-recovery migrations run through 'erp-recovery db upgrade', not the alembic CLI")
+
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

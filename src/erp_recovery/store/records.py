@@ -1,0 +1,289 @@
+"""Storing and reading canonical records: idempotent upserts keyed by (company, source, external id).
+
+An upsert compares the SHA-256 of the record's canonical JSON with the stored one: equal → the row
+is not touched (``unchanged``), different → updated and stamped with the run, absent → created.
+Importing the same data twice therefore changes nothing, not even timestamps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from erp_recovery.model.records import (
+    RECORD_TYPES,
+    Allocation,
+    BankTransaction,
+    Customer,
+    Invoice,
+    Payment,
+    Record,
+    canonical_json,
+)
+from erp_recovery.store.schema import RECORD_TABLES
+
+RecordT = TypeVar("RecordT", bound=Record)
+
+#: Rows fetched or written per SQL statement (keeps parameter counts under SQLite's limit).
+CHUNK = 500
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def _typed_columns(record: Record) -> dict[str, Any]:
+    """Columns copied from the payload for queries (the payload stays the source of truth)."""
+    if isinstance(record, Customer):
+        return {
+            "name": record.name[:255],
+            "parent_id": record.parent_id,
+            "siren": record.siren,
+            "vat_number": record.vat_number,
+            "email": record.email,
+            "credit_limit": record.credit_limit.amount if record.credit_limit else None,
+            "credit_limit_currency": record.credit_limit.currency if record.credit_limit else None,
+            "blocked": record.blocked,
+        }
+    if isinstance(record, Invoice):
+        return {
+            "kind": record.kind,
+            "number": record.number[:255],
+            "customer_id": record.customer_id,
+            "issue_date": record.issue_date,
+            "due_date": record.due_date,
+            "currency": record.currency,
+            "total": record.total.amount,
+            "residual": record.residual.amount,
+            "status": record.status,
+            "disputed": record.disputed,
+        }
+    if isinstance(record, Payment):
+        return {
+            "customer_id": record.customer_id,
+            "date": record.date,
+            "currency": record.amount.currency,
+            "amount": record.amount.amount,
+            "status": record.status,
+        }
+    if isinstance(record, BankTransaction):
+        return {
+            "account": record.account[:64],
+            "booking_date": record.booking_date,
+            "value_date": record.value_date,
+            "currency": record.amount.currency,
+            "amount": record.amount.amount,
+            "counterparty_name": (record.counterparty_name or "")[:255] or None,
+            "counterparty_iban": record.counterparty_iban,
+            "end_to_end_id": (record.end_to_end_id or "")[:255] or None,
+            "bank_reference": (record.bank_reference or "")[:255] or None,
+            "status": record.status,
+        }
+    if isinstance(record, Allocation):
+        return {
+            "invoice_id": record.invoice_id,
+            "kind": record.kind,
+            "payment_id": record.payment_id,
+            "credit_note_id": record.credit_note_id,
+            "bank_transaction_id": record.bank_transaction_id,
+            "currency": record.amount.currency,
+            "amount": record.amount.amount,
+            "date": record.date,
+        }
+    raise TypeError(f"not a canonical record: {type(record).__name__}")
+
+
+@dataclass
+class UpsertCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    by_entity: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, entity: str, outcome: str, count: int = 1) -> None:
+        setattr(self, outcome, getattr(self, outcome) + count)
+        per_entity = self.by_entity.setdefault(entity, {"created": 0, "updated": 0, "unchanged": 0})
+        per_entity[outcome] += count
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def upsert_records(
+    connection: Connection,
+    records: Iterable[Record],
+    *,
+    company_id: int,
+    source_id: int,
+    run_id: int | None,
+) -> UpsertCounts:
+    """Insert new records, update changed ones, leave identical ones untouched."""
+    counts = UpsertCounts()
+    by_entity: dict[str, dict[str, Record]] = {}
+    for record in records:
+        # Within one batch the last version of a record wins.
+        by_entity.setdefault(record.entity, {})[record.external_id] = record
+    stamp = now()
+    for entity, batch in by_entity.items():
+        table = RECORD_TABLES[entity]
+        ids = list(batch)
+        existing: dict[str, tuple[int, str, str]] = {}
+        for chunk in _chunks(ids):
+            rows = connection.execute(
+                select(table.c.id, table.c.external_id, table.c.content_hash, table.c.upstream_state).where(
+                    table.c.company_id == company_id,
+                    table.c.source_id == source_id,
+                    table.c.external_id.in_(chunk),
+                )
+            )
+            for row in rows:
+                existing[row.external_id] = (row.id, row.content_hash, row.upstream_state)
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for external_id, record in batch.items():
+            payload = canonical_json(record)
+            digest = content_hash(payload)
+            previous = existing.get(external_id)
+            if previous is not None and previous[1] == digest and previous[2] == "present":
+                counts.add(entity, "unchanged")
+                continue
+            values = {
+                **_typed_columns(record),
+                "scope": record.scope,
+                "payload": payload,
+                "content_hash": digest,
+                "upstream_state": "present",
+                "changed_run_id": run_id,
+                "updated_at": stamp,
+            }
+            if previous is None:
+                inserts.append(
+                    {
+                        **values,
+                        "company_id": company_id,
+                        "source_id": source_id,
+                        "external_id": external_id,
+                        "first_run_id": run_id,
+                        "created_at": stamp,
+                    }
+                )
+                counts.add(entity, "created")
+            else:
+                updates.append({**values, "_row_id": previous[0]})
+                counts.add(entity, "updated")
+        for chunk in _chunks(inserts):
+            connection.execute(insert(table), list(chunk))
+        if updates:
+            columns = [key for key in updates[0] if key != "_row_id"]
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("_row_id"))
+                .values({column: bindparam(f"v_{column}") for column in columns})
+            )
+            for chunk in _chunks(updates):
+                params = [{"_row_id": row["_row_id"], **{f"v_{c}": row[c] for c in columns}} for row in chunk]
+                connection.execute(statement, params)
+    return counts
+
+
+def mark_missing(
+    connection: Connection,
+    entity: str,
+    *,
+    company_id: int,
+    source_id: int,
+    present: Iterable[str],
+    scope: str | None,
+    run_id: int | None,
+) -> int:
+    """Mark rows of ``entity`` that the source no longer has as ``deleted``; returns how many."""
+    table = RECORD_TABLES[entity]
+    present_ids = set(present)
+    conditions = [
+        table.c.company_id == company_id,
+        table.c.source_id == source_id,
+        table.c.upstream_state == "present",
+    ]
+    if scope is not None:
+        conditions.append(table.c.scope == scope)
+    stored = connection.execute(select(table.c.id, table.c.external_id).where(*conditions))
+    gone = [row.id for row in stored if row.external_id not in present_ids]
+    stamp = now()
+    for chunk in _chunks(gone):
+        connection.execute(
+            update(table)
+            .where(table.c.id.in_(chunk))
+            .values(upstream_state="deleted", changed_run_id=run_id, updated_at=stamp)
+        )
+    return len(gone)
+
+
+def load_records(
+    connection: Connection,
+    entity: str,
+    *,
+    company_id: int | None = None,
+    source_ids: Sequence[int] | None = None,
+    include_deleted: bool = False,
+    where: Sequence[ColumnElement[bool]] = (),
+    order_by: Sequence[Any] = (),
+    limit: int | None = None,
+) -> list[Record]:
+    """Canonical records of one entity, rebuilt from their stored payloads."""
+    return [
+        record
+        for _, record in iter_record_rows(
+            connection,
+            entity,
+            company_id=company_id,
+            source_ids=source_ids,
+            include_deleted=include_deleted,
+            where=where,
+            order_by=order_by,
+            limit=limit,
+        )
+    ]
+
+
+def iter_record_rows(
+    connection: Connection,
+    entity: str,
+    *,
+    company_id: int | None = None,
+    source_ids: Sequence[int] | None = None,
+    include_deleted: bool = False,
+    where: Sequence[ColumnElement[bool]] = (),
+    order_by: Sequence[Any] = (),
+    limit: int | None = None,
+) -> Iterator[tuple[Any, Record]]:
+    """(row, record) pairs: the row gives store columns (ids, source, state), the record the data."""
+    table: Table = RECORD_TABLES[entity]
+    model = RECORD_TYPES[entity]
+    statement = select(table)
+    if company_id is not None:
+        statement = statement.where(table.c.company_id == company_id)
+    if source_ids is not None:
+        statement = statement.where(table.c.source_id.in_(list(source_ids)))
+    if not include_deleted:
+        statement = statement.where(table.c.upstream_state == "present")
+    for condition in where:
+        statement = statement.where(condition)
+    statement = statement.order_by(*(order_by or (table.c.id,)))
+    if limit is not None:
+        statement = statement.limit(limit)
+    for row in connection.execute(statement):
+        yield row, model.model_validate(row.payload)
