@@ -41,6 +41,7 @@ from erp_recovery.errors import ParseError
 
 log = logging.getLogger(__name__)
 
+
 #: Problems listed in the error message of a rejected file (all are counted).
 MAX_REPORTED_PROBLEMS = 20
 #: Scanning stops after this many problems: the file is rejected anyway.
@@ -48,6 +49,7 @@ MAX_PROBLEMS = 1000
 
 _BANK = 1
 _REVENUE = 2
+_RECEIVABLE = 4
 
 
 class ReceivableLine(NamedTuple):
@@ -184,31 +186,43 @@ def _read(file: Path, encoding: str, lines: Iterable[str], rules: FecRules) -> F
     signed = header.signed_amount
     p_a = pos["Montant"] if signed else pos["Debit"]
     p_b = pos["Sens"] if signed else pos["Credit"]
+    name_a, name_b = ("Montant", "Sens") if signed else ("Debit", "Credit")
     extras = [(name, pos[name]) for name in CASH_BASIS_COLUMNS if name in pos]
 
     receivable = tuple(rules.ledger.receivable_accounts)
     bank = tuple(rules.ledger.bank_accounts)
     revenue = tuple(rules.ledger.revenue_accounts)
     journal_roles: dict[str, LineRole | None] = {}
+    #: Per account number: 0 other, _BANK, _REVENUE, plus _RECEIVABLE (a ledger has a few hundred).
+    account_kinds: dict[str, int] = {}
 
+    # Hot loop, once per line of a file that may hold millions. Dates are parsed once per distinct
+    # text; amounts are integer cents on the fast path (``digits,dd``), with an exact Decimal side
+    # sum for anything finer; non-receivable lines leave nothing behind but totals and balances.
     dates: dict[str, dt.date] = {}
+    entry_dates: dict[str, dt.date] = {}
+    zero_texts: set[str] = set()
     problems: list[Problem] = []
     problem_count = 0
-    stats = LedgerStats()
-    total_debit = Decimal(0)
-    total_credit = Decimal(0)
+    n_lines = 0
+    no_valid_date = 0
+    lettered = 0
+    debit_cents = credit_cents = 0
+    zero = Decimal(0)
+    debit_odd = credit_odd = zero
     aux_seen: set[str] = set()
     kept: list[ReceivableLine] = []
     intern = sys.intern
-    zero = Decimal(0)
 
     # Entries: the current (contiguous) one is tracked in locals; an entry that ends unbalanced is
     # parked in ``pending`` in case its other lines come later in the file.
     pending: dict[str, tuple[Decimal, int]] = {}
     entry_flags: dict[str, int] = {}
     entry_keys: set[str] = set()
+    cur_journal = cur_number = ""
     cur_key: str | None = None
-    cur_sum = zero
+    cur_sum = 0
+    cur_odd = zero
     cur_first = 0
     cur_flags = 0
     cur_has_receivable = False
@@ -219,21 +233,30 @@ def _read(file: Path, encoding: str, lines: Iterable[str], rules: FecRules) -> F
         if len(problems) < MAX_REPORTED_PROBLEMS:
             problems.append(Problem(line, column, message))
 
-    def date_of(text: str, line: int, column: str) -> dt.date | None:
-        value = dates.get(text)
-        if value is None:
-            try:
-                value = parse_date(text)
-            except ValueError as exc:
-                problem(line, column, str(exc))
-                return None
-            dates[text] = value
+    def slow_date(text: str, line: int, column: str) -> dt.date | None:
+        try:
+            value = parse_date(text)
+        except ValueError as exc:
+            problem(line, column, str(exc))
+            return None
+        dates[text] = value
         return value
+
+    def slow_amount(text: str, line: int, column: str) -> tuple[int, Decimal]:
+        """Cents, and the exact rest below a cent (zero unless the file has finer amounts)."""
+        try:
+            value = parse_amount(text)
+        except ValueError as exc:
+            problem(line, column, str(exc))
+            return 0, zero
+        cents = int(value.scaleb(2))
+        return cents, value - Decimal(cents).scaleb(-2)
 
     def close_entry() -> None:
         if cur_key is None:
             return
-        total, first = cur_sum, cur_first
+        total = Decimal(cur_sum).scaleb(-2) + cur_odd if (cur_sum or cur_odd) else zero
+        first = cur_first
         if cur_key in pending:
             earlier, first = pending.pop(cur_key)
             total += earlier
@@ -245,109 +268,142 @@ def _read(file: Path, encoding: str, lines: Iterable[str], rules: FecRules) -> F
     line_no = 1
     for raw in iterator:
         line_no += 1
-        text = raw.rstrip("\r\n")
-        if not text.strip():
-            continue  # blank lines, e.g. the ones a \r\r\n terminator leaves
-        fields = text.split(sep)
-        count = len(fields)
-        if count != width and (count < width or any(value.strip() for value in fields[width:])):
-            hint = " (a text field may contain the separator)" if count > width else ""
-            problem(line_no, None, f"{count} fields, the header has {width}{hint}")
-            if problem_count >= MAX_PROBLEMS:
-                break
-            continue
-        stats.lines += 1
+        fields = raw.rstrip("\r\n").split(sep)
+        if len(fields) != width:
+            if not raw.strip():
+                continue  # blank lines, e.g. the ones a \r\r\n terminator leaves
+            count = len(fields)
+            if count < width or any(value.strip() for value in fields[width:]):
+                hint = " (a text field may contain the separator)" if count > width else ""
+                problem(line_no, None, f"{count} fields, the header has {width}{hint}")
+                if problem_count >= MAX_PROBLEMS:
+                    break
+                continue
+        n_lines += 1
 
         journal = fields[p_journal].strip()
         number = fields[p_num].strip()
         account = fields[p_account].strip()
-        if not journal:
-            problem(line_no, "JournalCode", "empty")
-        if not number:
-            problem(line_no, "EcritureNum", "empty")
-        if not account:
-            problem(line_no, "CompteNum", "empty")
+        if not (journal and number and account):
+            for column, value in (("JournalCode", journal), ("EcritureNum", number), ("CompteNum", account)):
+                if not value:
+                    problem(line_no, column, "empty")
 
-        date_text = fields[p_date].strip()
-        entry_date = date_of(date_text, line_no, "EcritureDate") if date_text else None
-        if not date_text:
-            problem(line_no, "EcritureDate", "empty")
-        piece_text = fields[p_pdate].strip()
-        piece_date = date_of(piece_text, line_no, "PieceDate") if piece_text else entry_date
-        valid_text = fields[p_valid].strip()
-        if valid_text:
-            date_of(valid_text, line_no, "ValidDate")
-        else:
-            stats.lines_without_valid_date += 1
-        let_text = fields[p_dlet].strip()
-        letter_date = date_of(let_text, line_no, "DateLet") if let_text else None
+        text = fields[p_date]
+        entry_date = entry_dates.get(text)
+        if entry_date is None:
+            entry_date = dates.get(text) or (
+                slow_date(text, line_no, "EcritureDate") if text.strip() else None
+            )
+            if entry_date is None:
+                if not text.strip():
+                    problem(line_no, "EcritureDate", "empty")
+                if problem_count >= MAX_PROBLEMS:
+                    break
+                continue
+            entry_dates[text] = entry_date
+        text = fields[p_pdate]
+        piece_date = dates.get(text) if text else entry_date
+        if piece_date is None:
+            piece_date = slow_date(text, line_no, "PieceDate") if text.strip() else entry_date
+        text = fields[p_valid]
+        if not text:
+            no_valid_date += 1
+        elif text not in dates and text.strip():
+            slow_date(text, line_no, "ValidDate")
+        text = fields[p_dlet]
+        letter_date = dates.get(text) if text else None
+        if letter_date is None and text.strip():
+            letter_date = slow_date(text, line_no, "DateLet")
 
-        debit = credit = zero
-        if signed:
+        odd_a = odd_b = zero
+        text = fields[p_a]
+        if text in zero_texts:
+            cents_a = 0
+        elif text[-3:-2] == "," and "_" not in text:
             try:
-                magnitude = parse_amount(fields[p_a])
-            except ValueError as exc:
-                problem(line_no, "Montant", str(exc))
-                magnitude = zero
+                cents_a = int(text.replace(",", "", 1))
+            except ValueError:
+                cents_a, odd_a = slow_amount(text, line_no, name_a)
+            if not cents_a:
+                zero_texts.add(text)
+        else:
+            cents_a, odd_a = slow_amount(text, line_no, name_a)
+        if signed:
             sens = fields[p_b].strip()
             if sens in DEBIT_SENS:
-                debit = magnitude
+                cents_b = 0
             elif sens in CREDIT_SENS:
-                credit = magnitude
+                cents_a, cents_b, odd_a, odd_b = 0, cents_a, zero, odd_a
             else:
                 problem(line_no, "Sens", f"{sens!r} is neither D/C nor +1/-1")
+                cents_b = 0
         else:
-            try:
-                debit = parse_amount(fields[p_a])
-            except ValueError as exc:
-                problem(line_no, "Debit", str(exc))
-            try:
-                credit = parse_amount(fields[p_b])
-            except ValueError as exc:
-                problem(line_no, "Credit", str(exc))
-        fx_text = fields[p_fx].strip()
+            text = fields[p_b]
+            if text in zero_texts:
+                cents_b = 0
+            elif text[-3:-2] == "," and "_" not in text:
+                try:
+                    cents_b = int(text.replace(",", "", 1))
+                except ValueError:
+                    cents_b, odd_b = slow_amount(text, line_no, name_b)
+                if not cents_b:
+                    zero_texts.add(text)
+            else:
+                cents_b, odd_b = slow_amount(text, line_no, name_b)
+        text = fields[p_fx]
         fx_amount: Decimal | None = None
-        if fx_text:
+        if text and text.strip():
             try:
-                fx_amount = parse_amount(fx_text)
+                fx_amount = parse_amount(text)
             except ValueError as exc:
                 problem(line_no, "Montantdevise", str(exc))
-
         if problem_count >= MAX_PROBLEMS:
             break
-        if entry_date is None:
-            continue
 
-        total_debit += debit
-        total_credit += credit
-        if stats.first_date is None or entry_date < stats.first_date:
-            stats.first_date = entry_date
-        if stats.last_date is None or entry_date > stats.last_date:
-            stats.last_date = entry_date
-        aux = fields[p_aux].strip()
+        debit_cents += cents_a
+        credit_cents += cents_b
+        aux = fields[p_aux]
         if aux:
-            aux_seen.add(aux)
-        letter = fields[p_let].strip()
+            aux = aux.strip()
+            if aux:
+                aux_seen.add(aux)
+        letter = fields[p_let]
         if letter:
-            stats.lettered_lines += 1
+            letter = letter.strip()
+            if letter:
+                lettered += 1
 
-        key = f"{journal}\x1f{number}"
-        if key != cur_key:
+        if number != cur_number or journal != cur_journal:
             close_entry()
-            entry_keys.add(key)
-            cur_key, cur_sum, cur_first, cur_flags, cur_has_receivable = key, zero, line_no, 0, False
-        cur_sum += debit - credit
-        if account.startswith(bank):
-            cur_flags |= _BANK
-        elif account.startswith(revenue):
-            cur_flags |= _REVENUE
-        if not account.startswith(receivable):
+            cur_journal, cur_number = journal, number
+            cur_key = f"{journal}\x1f{number}"
+            entry_keys.add(cur_key)
+            cur_sum, cur_odd, cur_first, cur_flags, cur_has_receivable = 0, zero, line_no, 0, False
+        cur_sum += cents_a - cents_b
+        odd = odd_a or odd_b
+        if odd:
+            debit_odd += odd_a
+            credit_odd += odd_b
+            cur_odd += odd_a - odd_b
+        kind = account_kinds.get(account)
+        if kind is None:
+            kind = account_kinds[account] = (
+                _BANK if account.startswith(bank) else _REVENUE if account.startswith(revenue) else 0
+            ) | (_RECEIVABLE if account.startswith(receivable) else 0)
+        if not kind:
+            continue
+        cur_flags |= kind
+        if not kind & _RECEIVABLE:
             continue
 
         cur_has_receivable = True
         journal = intern(journal)
         if journal not in journal_roles:
             journal_roles[journal] = rules.journal_role(journal, fields[p_jlib])
+        amount = Decimal(cents_a - cents_b).scaleb(-2)
+        if odd:
+            amount += odd_a - odd_b
         kept.append(
             ReceivableLine(
                 line=line_no,
@@ -362,18 +418,29 @@ def _read(file: Path, encoding: str, lines: Iterable[str], rules: FecRules) -> F
                 piece_ref=fields[p_piece].strip(),
                 piece_date=piece_date or entry_date,
                 label=fields[p_label].strip(),
-                amount=debit - credit,
+                amount=amount,
                 letter=letter,
                 letter_date=letter_date,
                 fx_amount=fx_amount,
                 fx_currency=intern(fields[p_fxcur].strip().upper()),
-                extras=tuple(
-                    (name, fields[index].strip()) for name, index in extras if fields[index].strip()
-                ),
+                extras=tuple((name, fields[index].strip()) for name, index in extras if fields[index].strip())
+                if extras
+                else (),
             )
         )
     close_entry()
 
+    stats = LedgerStats(
+        lines=n_lines,
+        entries=len(entry_keys),
+        total_debit=Decimal(debit_cents).scaleb(-2) + debit_odd,
+        total_credit=Decimal(credit_cents).scaleb(-2) + credit_odd,
+        lettered_lines=lettered,
+        aux_accounts=len(aux_seen),
+        first_date=min(entry_dates.values()) if entry_dates else None,
+        last_date=max(entry_dates.values()) if entry_dates else None,
+        lines_without_valid_date=no_valid_date,
+    )
     if problem_count < MAX_PROBLEMS:
         for key, (difference, first) in sorted(pending.items(), key=lambda item: item[1][1]):
             journal, number = key.split("\x1f")
@@ -385,13 +452,9 @@ def _read(file: Path, encoding: str, lines: Iterable[str], rules: FecRules) -> F
             )
     if problem_count:
         raise _rejected(file, problems, problem_count)
-    if stats.lines == 0:
+    if n_lines == 0:
         raise ParseError("the FEC has a header but no entry lines", file=str(file), line=1)
 
-    stats.entries = len(entry_keys)
-    stats.total_debit = total_debit
-    stats.total_credit = total_credit
-    stats.aux_accounts = len(aux_seen)
     entry_roles: dict[str, LineRole] = {}
     for key, flags in entry_flags.items():
         journal = key.split("\x1f", 1)[0]
