@@ -219,7 +219,7 @@ class AppConfig(BaseModel):
         try:
             return model.model_validate(raw)
         except ValidationError as exc:
-            raise config_error_from_validation(exc, prefix=name, path=self.path) from None
+            raise config_error_from_validation(exc, prefix=name, path=self.path, model=model) from None
 
     def store_url(self, override: str | None = None) -> str:
         url = override or os.environ.get("ERP_RECOVERY_DB") or expand_env(self.store.url)
@@ -232,7 +232,7 @@ class AppConfig(BaseModel):
 
 
 def config_error_from_validation(
-    exc: ValidationError, *, prefix: str = "", path: Path | None = None
+    exc: ValidationError, *, prefix: str = "", path: Path | None = None, model: type[BaseModel] | None = None
 ) -> ConfigError:
     """The first validation error as a ConfigError naming its full key and what is allowed."""
     error = exc.errors()[0]
@@ -241,7 +241,7 @@ def config_error_from_validation(
     key = ".".join(parts)
     message = error["msg"]
     if error["type"] == "extra_forbidden":
-        allowed = _allowed_keys(exc, error)
+        allowed = _allowed_keys(model or _MODELS_BY_TITLE.get(exc.title), error["loc"][:-1])
         message = f"unknown key{'; allowed: ' + allowed if allowed else ''}"
     elif error["type"] == "literal_error" and "expected" in error.get("ctx", {}):
         message = f"invalid value {error.get('input')!r}; allowed: {error['ctx']['expected']}"
@@ -250,12 +250,29 @@ def config_error_from_validation(
     )
 
 
-def _allowed_keys(exc: ValidationError, error: Any) -> str:
-    title = exc.title
-    for model in (AppConfig, StoreConfig, SourceConfig, Company):
-        if model.__name__ == title and len(error["loc"]) <= 2:
-            return ", ".join(model.model_fields)
-    return ""
+def _allowed_keys(model: type[BaseModel] | None, location: tuple[int | str, ...]) -> str:
+    """Field names of the (nested) model at ``location``, to list what is allowed there."""
+    current: Any = model
+    for part in location:
+        if isinstance(part, int) or current is None:
+            continue
+        field = current.model_fields.get(part)
+        current = _model_in(field.annotation) if field else None
+    if current is None or not (isinstance(current, type) and issubclass(current, BaseModel)):
+        return ""
+    return ", ".join(
+        name for name, info in current.model_fields.items() if not info.exclude and name != "sections"
+    )
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
 
 
 def _resolve_section_names(raw: dict[str, Any]) -> dict[str, Any]:
@@ -308,6 +325,11 @@ def parse_config(raw: dict[str, Any], *, path: Path | None = None) -> AppConfig:
         raise config_error_from_validation(exc, path=path) from None
     config.path = path
     return config
+
+
+_MODELS_BY_TITLE: dict[str, type[BaseModel]] = {
+    model.__name__: model for model in (AppConfig, StoreConfig, SourceConfig)
+}
 
 
 def empty_config() -> AppConfig:

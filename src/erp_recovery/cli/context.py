@@ -84,7 +84,8 @@ class AppContext:
         if self._store is None:
             config = self.config_or_empty() if self.db else self.config
             self._store = Store(config.store_url(self.db))
-            if migrate:
+            if migrate or (self._store.dialect == "sqlite" and self._store.current_revision() is None):
+                # The embedded SQLite file is created and initialised on first use.
                 self._store.upgrade()
             elif require_current:
                 self._store.require_current()

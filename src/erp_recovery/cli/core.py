@@ -87,19 +87,15 @@ def init(app: AppContext, sample_config: str | None) -> None:
     config = app.config_or_empty()
     with store.begin() as connection:
         ids = run_store.register_config(connection, config)
-    result = {
-        "database": store.describe(),
-        "schema": store.current_revision(),
-        "companies": sorted(ids.companies),
-        "sources": sorted(ids.sources),
-    }
+    company_codes, source_names = sorted(ids.companies), sorted(ids.sources)
     if app.as_json:
-        app.emit_json(result)
+        app.emit_json(
+            {"database": store.describe(), "schema": store.current_revision(), "companies": company_codes,
+             "sources": source_names}
+        )
         return
-    app.info(f"database {result['database']} is at schema {result['schema']}")
-    app.info(
-        f"companies: {', '.join(result['companies']) or 'none'}; sources: {', '.join(result['sources']) or 'none'}"
-    )
+    app.info(f"database {store.describe()} is at schema {store.current_revision()}")
+    app.info(f"companies: {', '.join(company_codes) or 'none'}; sources: {', '.join(source_names) or 'none'}")
 
 
 @click.group()
@@ -328,10 +324,10 @@ def sync(
       erp-recovery sync odoo-main --full
     """
     config = app.config
-    store = app.store()
     selected = [config.source(name) for name in source_names] if source_names else config.sources_of()
     if not selected:
         raise ConfigError("no source to sync: add [[sources]] to the configuration", key="sources")
+    store = app.store()
     reports = []
     with app.progress("syncing") as advance:
         runner = SyncRunner(

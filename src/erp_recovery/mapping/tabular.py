@@ -51,10 +51,19 @@ def load_mapping(name_or_path: str | Path, *, base_dir: Path | None = None) -> M
 
 
 def shipped_mappings() -> list[str]:
+    """Names of the shipped tabular mappings (files with ``[mapping]`` and ``[fields]`` tables).
+
+    ``mappings/`` also holds other declarative files (FEC ledger rules, API field maps) that their
+    connectors read; those are not listed here.
+    """
     folder = resources.files("erp_recovery.mappings")
-    return sorted(
-        entry.name.removesuffix(".toml") for entry in folder.iterdir() if entry.name.endswith(".toml")
-    )
+    names = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".toml"):
+            document = tomllib.loads(entry.read_text(encoding="utf-8"))
+            if isinstance(document.get("mapping"), dict) and isinstance(document.get("fields"), dict):
+                names.append(entry.name.removesuffix(".toml"))
+    return sorted(names)
 
 
 def parse_mapping(text: str, *, origin: str = "<mapping>") -> MappingSpec:
@@ -65,7 +74,7 @@ def parse_mapping(text: str, *, origin: str = "<mapping>") -> MappingSpec:
     try:
         return MappingSpec.model_validate(raw)
     except ValidationError as exc:
-        raise config_error_from_validation(exc, path=Path(origin)) from None
+        raise config_error_from_validation(exc, path=Path(origin), model=MappingSpec) from None
 
 
 @dataclass(frozen=True)
@@ -263,13 +272,13 @@ class TabularReader:
         except ValidationError as exc:
             error = exc.errors()[0]
             location = ".".join(str(part) for part in error["loc"])
-            rule = self.spec.fields.get(location) or self.spec.fields.get(str(error["loc"][0]))
-            column = (rule.column or rule.position) if rule else None
+            failing = self.spec.fields.get(location) or self.spec.fields.get(str(error["loc"][0]))
+            failing_column = (failing.column or failing.position) if failing else None
             raise MappingError(
                 f"{location}: {error['msg'].removeprefix('Value error, ')}",
                 file=str(self.path),
                 line=row.line,
-                column=column,
+                column=failing_column,
             ) from None
 
     def _currency(self, row: Row, rule: FieldRule) -> str | None:

@@ -84,7 +84,7 @@ class Money(BaseModel):
 
     @classmethod
     def of(cls, amount: Any, currency: str) -> Money:
-        return cls(amount=to_decimal(amount), currency=currency)
+        return cls(amount=amount, currency=currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:

@@ -40,7 +40,10 @@ def now() -> datetime:
 
 
 def content_hash(payload: dict[str, Any]) -> str:
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """SHA-256 of a record's content. ``source_refs`` (where it was read: file, line...) is left out:
+    a record that only moved within an export has not changed."""
+    content = {key: value for key, value in payload.items() if key != "source_refs"}
+    encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 

@@ -120,7 +120,7 @@ quarantine = Table(
 )
 
 
-def _record_table(name: str, *typed: Column) -> Table:  # type: ignore[type-arg]
+def _record_table(name: str, *typed: Column) -> Table:
     return Table(
         name,
         metadata,

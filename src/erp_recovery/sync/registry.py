@@ -45,6 +45,8 @@ def create_connector(source: SourceConfig) -> Connector:
     try:
         settings = cls.settings_model.model_validate(source.settings)
     except ValidationError as exc:
-        error = config_error_from_validation(exc, prefix=f"sources[{source.name}].settings")
+        error = config_error_from_validation(
+            exc, prefix=f"sources[{source.name}].settings", model=cls.settings_model
+        )
         raise error from None
     return cls(source, settings)
