@@ -79,6 +79,11 @@ class CompanySignals(_Signal):
 
     @property
     def open_proceeding(self) -> CollectiveProceeding | None:
-        """The latest opening judgment, if any (the newest publication first)."""
-        openings = [p for p in self.proceedings if p.is_opening]
-        return max(openings, key=lambda p: p.published_on) if openings else None
+        """The latest opening judgment not followed by a closing one (clôture), if any."""
+        current: CollectiveProceeding | None = None
+        for proceeding in sorted(self.proceedings, key=lambda p: p.published_on):
+            if proceeding.is_opening:
+                current = proceeding
+            elif proceeding.kind == "cloture":
+                current = None
+        return current
