@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from erp_recovery.config import load_config
 from erp_recovery.connectors.csv import CsvConnector
+
+from erp_recovery.config import load_config
 from erp_recovery.store import Store
 from erp_recovery.sync.registry import create_connector
 from erp_recovery.sync.runner import SyncRunner

@@ -32,24 +32,39 @@ def _ids(store):
 
 def _invoice(number, residual="100.10", total="100.10"):
     return Invoice(
-        external_id=number, number=number, customer_id="C1", issue_date=date(2026, 1, 5), due_date=date(2026, 2, 4),
-        currency="EUR", total=Money.of(total, "EUR"), residual=Money.of(residual, "EUR"), scope="2026",
+        external_id=number,
+        number=number,
+        customer_id="C1",
+        issue_date=date(2026, 1, 5),
+        due_date=date(2026, 2, 4),
+        currency="EUR",
+        total=Money.of(total, "EUR"),
+        residual=Money.of(residual, "EUR"),
+        scope="2026",
     )
 
 
 def test_upsert_is_idempotent_and_detects_changes(store):
     company, source, run = _ids(store)
     with store.begin() as connection:
-        counts = upsert_records(connection, [_invoice("F1"), _invoice("F2")], company_id=company, source_id=source, run_id=run)
+        counts = upsert_records(
+            connection, [_invoice("F1"), _invoice("F2")], company_id=company, source_id=source, run_id=run
+        )
     assert (counts.created, counts.updated, counts.unchanged) == (2, 0, 0)
     with store.begin() as connection:
-        counts = upsert_records(connection, [_invoice("F1"), _invoice("F2")], company_id=company, source_id=source, run_id=run)
+        counts = upsert_records(
+            connection, [_invoice("F1"), _invoice("F2")], company_id=company, source_id=source, run_id=run
+        )
     assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 2)
     with store.begin() as connection:
         run_store.finish_run(connection, run, status="succeeded", cursor_after={})
         second_run = run_store.start_run(connection, source, {})
         counts = upsert_records(
-            connection, [_invoice("F1", residual="0.00")], company_id=company, source_id=source, run_id=second_run
+            connection,
+            [_invoice("F1", residual="0.00")],
+            company_id=company,
+            source_id=source,
+            run_id=second_run,
         )
     assert counts.updated == 1
     with store.connect() as connection:
@@ -62,7 +77,13 @@ def test_amounts_round_trip_exactly(store):
     company, source, run = _ids(store)
     huge = "123456789012.345678"
     with store.begin() as connection:
-        upsert_records(connection, [_invoice("F1", residual=huge, total=huge)], company_id=company, source_id=source, run_id=run)
+        upsert_records(
+            connection,
+            [_invoice("F1", residual=huge, total=huge)],
+            company_id=company,
+            source_id=source,
+            run_id=run,
+        )
     with store.connect() as connection:
         [record] = load_records(connection, "invoice", company_id=company)
         typed = connection.execute(select(invoices.c.total)).scalar_one()
@@ -75,26 +96,61 @@ def test_missing_records_are_marked_deleted_within_their_scope_and_can_come_back
     company, source, run = _ids(store)
     other_year = _invoice("F9").model_copy(update={"scope": "2025"})
     with store.begin() as connection:
-        upsert_records(connection, [_invoice("F1"), _invoice("F2"), other_year], company_id=company, source_id=source, run_id=run)
-        deleted = mark_missing(connection, "invoice", company_id=company, source_id=source, present={"F1"}, scope="2026", run_id=run)
+        upsert_records(
+            connection,
+            [_invoice("F1"), _invoice("F2"), other_year],
+            company_id=company,
+            source_id=source,
+            run_id=run,
+        )
+        deleted = mark_missing(
+            connection,
+            "invoice",
+            company_id=company,
+            source_id=source,
+            present={"F1"},
+            scope="2026",
+            run_id=run,
+        )
     assert deleted == 1
     with store.connect() as connection:
         present = {r.external_id for r in load_records(connection, "invoice", company_id=company)}
-        everything = {r.external_id for r in load_records(connection, "invoice", company_id=company, include_deleted=True)}
+        everything = {
+            r.external_id
+            for r in load_records(connection, "invoice", company_id=company, include_deleted=True)
+        }
     assert present == {"F1", "F9"}
     assert everything == {"F1", "F2", "F9"}
     with store.begin() as connection:
-        counts = upsert_records(connection, [_invoice("F2")], company_id=company, source_id=source, run_id=run)
+        counts = upsert_records(
+            connection, [_invoice("F2")], company_id=company, source_id=source, run_id=run
+        )
     assert counts.updated == 1
 
 
 def test_quarantine_keeps_each_bad_record_once(store):
     _, source, run = _ids(store)
     with store.begin() as connection:
-        first = run_store.quarantine_record(connection, source_id=source, run_id=run, stream="s", reason="bad date",
-                                            raw={"a": "1"}, file="f.csv", line=3)
-        again = run_store.quarantine_record(connection, source_id=source, run_id=run, stream="s", reason="bad date",
-                                            raw={"a": "1"}, file="f.csv", line=3)
+        first = run_store.quarantine_record(
+            connection,
+            source_id=source,
+            run_id=run,
+            stream="s",
+            reason="bad date",
+            raw={"a": "1"},
+            file="f.csv",
+            line=3,
+        )
+        again = run_store.quarantine_record(
+            connection,
+            source_id=source,
+            run_id=run,
+            stream="s",
+            reason="bad date",
+            raw={"a": "1"},
+            file="f.csv",
+            line=3,
+        )
     assert (first, again) == (True, False)
     with store.connect() as connection:
         assert run_store.quarantine_counts(connection) == {"books": 1}
@@ -102,7 +158,9 @@ def test_quarantine_keeps_each_bad_record_once(store):
 
 def test_customer_columns_are_queryable(store):
     company, source, run = _ids(store)
-    customer = Customer(external_id="C1", name="ACME", siren="732829320", credit_limit=Money.of("5000", "EUR"))
+    customer = Customer(
+        external_id="C1", name="ACME", siren="732829320", credit_limit=Money.of("5000", "EUR")
+    )
     with store.begin() as connection:
         upsert_records(connection, [customer], company_id=company, source_id=source, run_id=run)
     with store.connect() as connection:

@@ -20,7 +20,10 @@ from erp_recovery.store.schema import RECORD_TABLES, sync_runs
 from erp_recovery.sync.runner import SyncRunner
 
 HERE = Path(__file__).parent
-HEADER = "number;type;customer_code;issue_date;due_date;currency;total;residual;status;disputed;payment_reference;customer_reference"
+HEADER = (
+    "number;type;customer_code;issue_date;due_date;currency;total;residual;status;disputed;"
+    "payment_reference;customer_reference"
+)
 
 
 def _invoices(rows: int, *, change: int | None = None, drop: int | None = None) -> str:
@@ -29,7 +32,9 @@ def _invoices(rows: int, *, change: int | None = None, drop: int | None = None) 
         if n == drop:
             continue
         residual = "0,00" if n == change else f"{n},50"
-        lines.append(f"F{n:06d};FA;C{n % 50:03d};2026-01-{1 + n % 28:02d};2026-03-01;EUR;{n},50;{residual};open;non;;")
+        lines.append(
+            f"F{n:06d};FA;C{n % 50:03d};2026-01-{1 + n % 28:02d};2026-03-01;EUR;{n},50;{residual};open;non;;"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -64,11 +69,14 @@ def _snapshot(store: Store) -> dict[str, list[tuple]]:
     with store.connect() as connection:
         for entity, table in RECORD_TABLES.items():
             rows = connection.execute(
-                select(table.c.external_id, table.c.content_hash, table.c.upstream_state, table.c.payload).order_by(
-                    table.c.external_id
-                )
+                select(
+                    table.c.external_id, table.c.content_hash, table.c.upstream_state, table.c.payload
+                ).order_by(table.c.external_id)
             )
-            result[entity] = [(r.external_id, r.content_hash, r.upstream_state, json.dumps(r.payload, sort_keys=True)) for r in rows]
+            result[entity] = [
+                (r.external_id, r.content_hash, r.upstream_state, json.dumps(r.payload, sort_keys=True))
+                for r in rows
+            ]
     return result
 
 
@@ -85,13 +93,24 @@ def test_second_sync_changes_nothing_and_changed_file_updates_only_what_changed(
     assert first.status == "succeeded"
     assert first.counts()["created"] == 1200
     _, second = _sync(config_path)
-    assert second.counts() == {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "rejected": 0, "deleted": 0}
+    assert second.counts() == {
+        "read": 0,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+        "deleted": 0,
+    }
     (tmp_path / "invoices.csv").write_text(_invoices(1200, change=7, drop=9), encoding="utf-8")
     _, third = _sync(config_path)
     assert (third.total("updated"), third.total("created"), third.total("deleted")) == (1, 0, 1)
     assert third.total("unchanged") == 1198
     with store.connect() as connection:
-        states = dict(connection.execute(select(RECORD_TABLES["invoice"].c.external_id, RECORD_TABLES["invoice"].c.upstream_state)).all())
+        states = dict(
+            connection.execute(
+                select(RECORD_TABLES["invoice"].c.external_id, RECORD_TABLES["invoice"].c.upstream_state)
+            ).all()
+        )
     assert states["F000009"] == "deleted"
 
 
@@ -104,7 +123,11 @@ def test_bad_rows_are_quarantined_when_not_strict_and_refused_whole_when_strict(
     assert "line 4" in (report.error or "") and "issue_date" in (report.error or "")
     with store.connect() as connection:
         assert connection.execute(select(RECORD_TABLES["invoice"].c.id)).first() is None
-    config_path.write_text(config_path.read_text().replace('connector = "csv"', 'connector = "csv"\n[sources.settings]\nstrict = false'))
+    config_path.write_text(
+        config_path.read_text().replace(
+            'connector = "csv"', 'connector = "csv"\n[sources.settings]\nstrict = false'
+        )
+    )
     _, report = _sync(config_path)
     assert report.status == "succeeded"
     assert (report.total("created"), report.total("rejected")) == (9, 1)
@@ -113,7 +136,11 @@ def test_bad_rows_are_quarantined_when_not_strict_and_refused_whole_when_strict(
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_sigkill_mid_batch_then_rerun_equals_an_uninterrupted_run(tmp_path, backend, request):
-    db_url = f"sqlite:///{tmp_path / 'killed.sqlite'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    db_url = (
+        f"sqlite:///{tmp_path / 'killed.sqlite'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
     config_path = _setup(tmp_path, db_url)
     store = Store(db_url)
     store.upgrade()

@@ -39,7 +39,12 @@ def test_root_help_lists_core_commands(capsys):
 
 def _run(args, cwd, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "erp_recovery.cli", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "erp_recovery.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
@@ -65,7 +70,10 @@ def test_unreachable_database_is_exit_2(tmp_path):
     result = _run(["--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", "status"], tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "cannot open the database postgresql+psycopg://nobody@127.0.0.1:1/none" in lines[0]
+    assert (
+        len(lines) == 1
+        and "cannot open the database postgresql+psycopg://nobody@127.0.0.1:1/none" in lines[0]
+    )
 
 
 def test_usage_error_is_exit_2(tmp_path):
@@ -85,7 +93,9 @@ def test_demo_twice_then_query_and_export(tmp_path):
     config = ["--config", "erp-recovery-demo.toml"]
     status = json.loads(_run([*config, "status", "--json"], tmp_path).stdout)
     assert [run["status"] for run in status["runs"]] == ["succeeded"]
-    overdue = json.loads(_run([*config, "--json", "invoices", "--overdue", "--as-of", "2026-11-20"], tmp_path).stdout)
+    overdue = json.loads(
+        _run([*config, "--json", "invoices", "--overdue", "--as-of", "2026-11-20"], tmp_path).stdout
+    )
     assert overdue and all(item["due_date"] < "2026-11-20" for item in overdue)
     exported = _run([*config, "export", "invoices", "--format", "csv"], tmp_path)
     assert exported.returncode == 0

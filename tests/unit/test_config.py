@@ -37,7 +37,10 @@ def test_valid_config_and_relative_store_path(tmp_path):
         ("[matchin]\nx = 1\n", "matchin: unknown section"),
         (BASE.replace('company = "acme"', 'company = "other"'), "unknown company 'other'; known: acme"),
         (BASE.replace('code = "acme"', 'code = "Bad Code"'), "companies.0.code"),
-        (BASE + "\n[[companies]]\ncode = 'b'\nname = 'B'\njurisdiction = 'ES'\n", "allowed: 'FR', 'EU', 'UK' or 'DE'"),
+        (
+            BASE + "\n[[companies]]\ncode = 'b'\nname = 'B'\njurisdiction = 'ES'\n",
+            "allowed: 'FR', 'EU', 'UK' or 'DE'",
+        ),
         ("not toml [", "not valid TOML"),
     ],
 )

@@ -72,7 +72,10 @@ def test_missing_column_fails_on_the_header_line(tmp_path):
 
 def test_bad_value_names_line_and_column(tmp_path):
     spec = parse_mapping(TIERS)
-    path = _file(tmp_path, "Numéro;Intitulé;Type;Siret;Encours;Contrôle;Jours;Ville\nCL1;A;0;;;0;30;X\nCL2;B;0;;12,5,0;0;30;Y\n")
+    path = _file(
+        tmp_path,
+        "Numéro;Intitulé;Type;Siret;Encours;Contrôle;Jours;Ville\nCL1;A;0;;;0;30;X\nCL2;B;0;;12,5,0;0;30;Y\n",
+    )
     with pytest.raises(MappingError) as error:
         list(TabularReader(spec, path).records())
     assert (error.value.line, error.value.column) == (3, "Encours")
@@ -90,7 +93,9 @@ def test_invalid_mapping_file_is_a_config_error_naming_the_key():
     with pytest.raises(ConfigError, match="fields.colour: customer has no field 'colour'"):
         parse_mapping(TIERS + 'colour = { column = "X" }\n')
     with pytest.raises(ConfigError, match="exactly one of column"):
-        parse_mapping(TIERS.replace('name = { column = "Intitulé", required = true }', 'name = { required = true }'))
+        parse_mapping(
+            TIERS.replace('name = { column = "Intitulé", required = true }', "name = { required = true }")
+        )
 
 
 def test_fixed_width_layout(tmp_path):
@@ -123,8 +128,14 @@ residual = { start = 21, length = 10, type = "money", currency = "EUR" }
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("1 234,56", "1234.56"), ("-12,5", "-12.5"), ("12,50-", "-12.50"), ("(3,00)", "-3.00"), ("1234.5", "1234.5"),
-     ("0000000069,60", "69.60")],
+    [
+        ("1 234,56", "1234.56"),
+        ("-12,5", "-12.5"),
+        ("12,50-", "-12.50"),
+        ("(3,00)", "-3.00"),
+        ("1234.5", "1234.5"),
+        ("0000000069,60", "69.60"),
+    ],
 )
 def test_parse_number_variants(text, expected):
     assert parse_number(text, ",", (" ",)) == Decimal(expected)

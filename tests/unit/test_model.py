@@ -63,8 +63,14 @@ def test_customer_identifiers_are_validated_and_compacted():
 
 def _invoice(**overrides):
     values = dict(
-        external_id="F1", number="F1", customer_id="C1", issue_date=date(2026, 1, 10),
-        due_date=date(2026, 3, 10), currency="EUR", total=Money.of("120", "EUR"), residual=Money.of("20", "EUR"),
+        external_id="F1",
+        number="F1",
+        customer_id="C1",
+        issue_date=date(2026, 1, 10),
+        due_date=date(2026, 3, 10),
+        currency="EUR",
+        total=Money.of("120", "EUR"),
+        residual=Money.of("20", "EUR"),
     )
     values.update(overrides)
     return Invoice(**values)
@@ -82,8 +88,13 @@ def test_invoice_checks_currency_dates_and_sign():
 
 def test_credit_note_counts_negative():
     note = CreditNote(
-        external_id="A1", number="A1", customer_id="C1", issue_date=date(2026, 1, 10), currency="EUR",
-        total=Money.of("50", "EUR"), residual=Money.of("50", "EUR"),
+        external_id="A1",
+        number="A1",
+        customer_id="C1",
+        issue_date=date(2026, 1, 10),
+        currency="EUR",
+        total=Money.of("50", "EUR"),
+        residual=Money.of("50", "EUR"),
     )
     assert note.kind == "credit_note"
     assert note.signed_residual == Money.of("-50", "EUR")
@@ -98,8 +109,11 @@ def test_allocation_needs_its_counterpart_and_a_positive_amount():
 
 def test_canonical_json_keeps_decimals_as_strings():
     transaction = BankTransaction(
-        external_id="T1", account="FR7630006000011234567890189", booking_date=date(2026, 2, 1),
-        amount=Money.of("18.150", "EUR"), counterparty_iban="DE89 3704 0044 0532 0130 00",
+        external_id="T1",
+        account="FR7630006000011234567890189",
+        booking_date=date(2026, 2, 1),
+        amount=Money.of("18.150", "EUR"),
+        counterparty_iban="DE89 3704 0044 0532 0130 00",
     )
     payload = canonical_json(transaction)
     assert payload["amount"] == {"amount": "18.150", "currency": "EUR"}
