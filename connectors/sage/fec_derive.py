@@ -36,7 +36,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from erp_recovery.connectors.sage.fec_reader import FecLedger, ReceivableLine
 from erp_recovery.connectors.sage.fec_rules import FecRules, LineRole
@@ -45,6 +45,10 @@ from erp_recovery.model.money import Money, minor_units
 from erp_recovery.model.records import Allocation, CreditNote, Customer, Invoice, Payment, Record
 
 DocKind = Literal["invoice", "credit_note", "payment"]
+
+#: A canonical record not built yet: its model and its field values. The connector builds it in
+#: ``to_canonical`` so that a record the model refuses goes to the quarantine, not the whole run.
+RecordDraft = tuple[type[Record], dict[str, Any]]
 
 #: ``(invoice facts) -> due date``; the connector plugs the échéancier and payment terms in here.
 DueDateResolver = Callable[["Document"], dt.date | None]
@@ -352,22 +356,34 @@ def _line_refs(doc: Document, file_name: str) -> dict[str, str]:
 
 
 def build_records(
+    derivation: Derivation, *, file_name: str, due_date: DueDateResolver | None = None
+) -> Iterator[Record]:
+    """The canonical records of a derivation, built and validated one by one."""
+    for model, values in record_drafts(derivation, file_name=file_name, due_date=due_date):
+        yield model(**values)
+
+
+def record_drafts(
     derivation: Derivation,
     *,
     file_name: str,
     due_date: DueDateResolver | None = None,
-    customer_overrides: Callable[[CustomerFacts], Customer] | None = None,
-) -> Iterator[Record]:
-    """Yield the canonical records, lazily: customers, then invoices and credit notes, payments,
-    and allocations (each only once its documents are known)."""
-    for customer in derivation.customers.values():
-        if customer_overrides is not None:
-            yield customer_overrides(customer)
-        else:
-            yield Customer(
-                external_id=customer.external_id,
-                name=customer.name,
-                source_refs={"account": customer.account, **({"aux": customer.aux} if customer.aux else {})},
+    with_customers: bool = True,
+) -> Iterator[RecordDraft]:
+    """Yield the records to build, lazily: customers, invoices and credit notes, payments, then
+    allocations (whose amounts need every allocation of their invoice)."""
+    if with_customers:
+        for customer in derivation.customers.values():
+            yield (
+                Customer,
+                {
+                    "external_id": customer.external_id,
+                    "name": customer.name,
+                    "source_refs": {
+                        "account": customer.account,
+                        **({"aux": customer.aux} if customer.aux else {}),
+                    },
+                },
             )
 
     fx_allocated: dict[int, Decimal] = defaultdict(Decimal)
@@ -394,17 +410,22 @@ def build_records(
                 "bank": "bank",
                 "opening": "opening balance",
             }.get(doc.role, "journal entry")
-            yield Payment(
-                external_id=doc.external_id,
-                scope=scope,
-                source_refs=refs,
-                customer_id=doc.customer_id,
-                date=doc.date,
-                amount=Money(amount=total, currency=doc.currency),
-                method=method,
-                reference=doc.number,
-                memo=doc.label or None,
-                bank_account=f"{doc.journal} {doc.journal_lib}".strip() if doc.role == "bank" else None,
+            yield (
+                Payment,
+                {
+                    "external_id": doc.external_id,
+                    "scope": scope,
+                    "source_refs": refs,
+                    "customer_id": doc.customer_id,
+                    "date": doc.date,
+                    "amount": Money(amount=total, currency=doc.currency),
+                    "method": method,
+                    "reference": doc.number,
+                    "memo": doc.label or None,
+                    "bank_account": f"{doc.journal} {doc.journal_lib}".strip()
+                    if doc.role == "bank"
+                    else None,
+                },
             )
             continue
         total = doc.fx_total if doc.fx_total is not None else doc.total_base
@@ -414,19 +435,21 @@ def build_records(
         due = due_date(doc) if due_date is not None and doc.kind == "invoice" else None
         if due is not None and due < doc.issue_date:
             due = doc.issue_date
-        model = CreditNote if doc.kind == "credit_note" else Invoice
-        yield model(
-            external_id=doc.external_id,
-            scope=scope,
-            source_refs=refs,
-            number=doc.number,
-            customer_id=doc.customer_id,
-            issue_date=doc.issue_date,
-            due_date=due,
-            currency=doc.currency,
-            total=Money(amount=total, currency=doc.currency),
-            residual=Money(amount=residual, currency=doc.currency),
-            status=status,
+        yield (
+            CreditNote if doc.kind == "credit_note" else Invoice,
+            {
+                "external_id": doc.external_id,
+                "scope": scope,
+                "source_refs": refs,
+                "number": doc.number,
+                "customer_id": doc.customer_id,
+                "issue_date": doc.issue_date,
+                "due_date": due,
+                "currency": doc.currency,
+                "total": Money(amount=total, currency=doc.currency),
+                "residual": Money(amount=residual, currency=doc.currency),
+                "status": status,
+            },
         )
 
     for facts, amount in zip(derivation.allocations, allocation_amounts, strict=True):
@@ -436,7 +459,7 @@ def build_records(
         refs = {"rule": facts.rule}
         if facts.letters:
             refs["lettrage"] = ",".join(sorted(facts.letters))
-        common = {
+        common: dict[str, Any] = {
             "external_id": _doc_id("A", (debit.external_id, credit.external_id)),
             "scope": scope,
             "source_refs": refs,
@@ -445,6 +468,6 @@ def build_records(
             "date": facts.date,
         }
         if credit.kind == "credit_note":
-            yield Allocation(kind="credit_note", credit_note_id=credit.external_id, **common)
+            yield Allocation, {"kind": "credit_note", "credit_note_id": credit.external_id, **common}
         else:
-            yield Allocation(kind="payment", payment_id=credit.external_id, **common)
+            yield Allocation, {"kind": "payment", "payment_id": credit.external_id, **common}

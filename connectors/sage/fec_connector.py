@@ -1,0 +1,294 @@
+"""The ``fec`` and ``sage100`` connectors: a folder of FEC files (+ optional Sage 100 exports).
+
+Configuration::
+
+    [[sources]]
+    name = "compta"
+    company = "acme"
+    connector = "fec"                    # or "sage100" (same reading, plus write-back files)
+    [sources.settings]
+    path = "exports/*FEC*.txt"           # a file, a folder or a glob
+    siren = "552100554"                  # optional: only files of this company
+    mapping = "fec"                      # ledger rules (mappings/fec.toml or your copy)
+    # Sage 100 exports, each read through a mapping of mappings/ (all optional):
+    tiers = "exports/tiers.csv"          # customers: credit limit, risk code, terms, SIREN...
+    echeancier = "exports/echeancier.csv"   # due dates of open items
+    balance_agee = "exports/balance_agee.csv"  # cross-check of customer balances
+
+**Incremental re-import.** The cursor holds each file's SHA-256. A file already imported is skipped;
+a newer FEC of the same fiscal year (same SIREN and closing date) is derived again in full and the
+store keeps what changed; invoices, payments and allocations of that fiscal year that are no longer
+in it are marked deleted (snapshot with ``scope`` = ``<SIREN>:<closing date>``). Fiscal years never
+touch each other's records. One source holds one company: files of several SIRENs in one source are
+refused unless ``siren`` picks one.
+
+A malformed FEC is rejected as a whole before anything of it is stored (see :mod:`.fec_reader`).
+"""
+
+from __future__ import annotations
+
+import gc
+import glob
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from erp_recovery.connectors.sage.fec_derive import Derivation, derive, record_drafts
+from erp_recovery.connectors.sage.fec_format import parse_file_name
+from erp_recovery.connectors.sage.fec_reader import FecLedger, read_fec
+from erp_recovery.connectors.sage.fec_rules import FecRules, load_rules
+from erp_recovery.connectors.sage.sage100_exports import Sage100Exports, load_exports
+from pydantic import Field, ValidationError
+
+from erp_recovery.errors import ConfigError, SkippableRecord
+from erp_recovery.model.records import Record
+from erp_recovery.sync.protocol import (
+    Batch,
+    Connector,
+    Cursor,
+    Notice,
+    Origin,
+    RawRecord,
+    Snapshot,
+    SourceSettings,
+    StreamSpec,
+)
+
+log = logging.getLogger(__name__)
+
+LEDGER_STREAM = StreamSpec(
+    name="ledger",
+    entities=("customer", "invoice", "payment", "allocation"),
+    primary_key="external_id",
+    cursor_field=None,
+    is_sorted=False,
+)
+
+
+class FecSettings(SourceSettings):
+    #: A FEC file, a folder of them, or a glob (relative to the configuration file).
+    path: str
+    #: Ledger rules: a shipped mapping name or a path to your copy of ``mappings/fec.toml``.
+    mapping: str = "fec"
+    #: Only read files of this SIREN (the nine digits before ``FEC`` in the legal file name).
+    siren: str | None = Field(default=None, pattern=r"^\d{9}$")
+    #: Force an encoding instead of detecting it (``cp1252``, ``iso8859-15``...).
+    encoding: str | None = None
+    #: Records per stored batch.
+    batch_size: int = Field(default=5000, ge=100, le=100_000)
+    tiers: str | None = None
+    tiers_mapping: str = "sage100_tiers"
+    echeancier: str | None = None
+    echeancier_mapping: str = "sage100_echeancier"
+    balance_agee: str | None = None
+    balance_agee_mapping: str = "sage100_balance_agee"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _build(values: dict[str, Any]) -> Record:
+    model: type[Record] = values["_model"]
+    return model(**{key: value for key, value in values.items() if key != "_model"})
+
+
+class FecConnector(Connector):
+    """Receivables from the legal FEC export of any French accounting package."""
+
+    name = "fec"
+    description = "FEC (Fichier des Écritures Comptables) files, with optional Sage 100 exports"
+    settings_model = FecSettings
+    settings: FecSettings
+
+    def __init__(self, source: Any, settings: FecSettings) -> None:
+        super().__init__(source, settings)
+        self._rules: FecRules | None = None
+
+    # -- configuration -----------------------------------------------------------------------------
+
+    @property
+    def rules(self) -> FecRules:
+        if self._rules is None:
+            mapping = self.settings.mapping
+            if "/" in mapping or mapping.endswith(".toml"):
+                mapping = str(self.source.resolve_path(mapping))
+            self._rules = load_rules(mapping)
+        return self._rules
+
+    def streams(self) -> Sequence[StreamSpec]:
+        return [LEDGER_STREAM]
+
+    def fec_files(self) -> list[Path]:
+        """FEC files under ``path``, oldest fiscal year first."""
+        target = self.source.resolve_path(self.settings.path)
+        if target.is_dir():
+            candidates = [p for p in target.iterdir() if p.is_file() and "fec" in p.name.lower()]
+        else:
+            candidates = [Path(match) for match in glob.glob(str(target))]
+        files = [path for path in candidates if path.is_file()]
+
+        def order(path: Path) -> tuple[str, str, float, str]:
+            named = parse_file_name(path.name)
+            return (named.siren or "", named.fiscal_year or "", path.stat().st_mtime, path.name)
+
+        return sorted(files, key=order)
+
+    def check(self) -> str:
+        files = self.fec_files()
+        return f"{len(files)} FEC file(s) under {self.settings.path}"
+
+    def _exports(self) -> Sage100Exports:
+        settings = self.settings
+        return load_exports(
+            tiers=self.source.resolve_path(settings.tiers) if settings.tiers else None,
+            tiers_mapping=settings.tiers_mapping,
+            echeancier=self.source.resolve_path(settings.echeancier) if settings.echeancier else None,
+            echeancier_mapping=settings.echeancier_mapping,
+            balance_agee=self.source.resolve_path(settings.balance_agee) if settings.balance_agee else None,
+            balance_agee_mapping=settings.balance_agee_mapping,
+            base_dir=self.source.base_dir,
+            currency=self.rules.ledger.currency,
+        )
+
+    def _select(self, files: list[Path]) -> tuple[list[Path], list[Notice]]:
+        """One file per fiscal year (the newest), of one company."""
+        notices: list[Notice] = []
+        wanted = self.settings.siren
+        by_year: dict[tuple[str, str], Path] = {}
+        for path in files:
+            named = parse_file_name(path.name)
+            if wanted and named.siren != wanted:
+                notices.append(Notice(f"{path.name} skipped: not SIREN {wanted}", level="info"))
+                continue
+            key = (named.siren or "", named.fiscal_year or path.name)
+            if key in by_year:
+                notices.append(
+                    Notice(f"{by_year[key].name} skipped: {path.name} is a newer FEC of the same fiscal year")
+                )
+            by_year[key] = path
+        sirens = sorted({siren for siren, _ in by_year if siren})
+        if len(sirens) > 1:
+            raise ConfigError(
+                f"FEC files of several companies under {self.settings.path} (SIREN {', '.join(sirens)}); "
+                "set `siren` to pick one (one source per company keeps them apart)",
+                key=f"sources[{self.source.name}].settings.siren",
+            )
+        return list(by_year.values()), notices
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def read(self, stream: StreamSpec, cursor: Cursor | None) -> Iterator[Batch | Snapshot | Notice]:
+        done: dict[str, str] = dict((cursor or {}).get("files", {}))
+        files, notices = self._select(self.fec_files())
+        yield from notices
+        if not files:
+            yield Notice(f"no FEC file under {self.settings.path}", level="info")
+            return
+        exports = self._exports()
+        yield from exports.notices
+        exports_changed = (cursor or {}).get("exports") != exports.digest
+        customers_sent: set[str] = set()
+        if exports_changed and exports.customers:
+            # Customers of the tiers export, including those without entries in any FEC.
+            customers_sent.update(exports.customers)
+            yield Batch([RawRecord(record) for record in exports.customers.values()])
+        for path in files:
+            digest = file_sha256(path)
+            if done.get(path.name) == digest and not exports_changed:
+                continue
+            yield from self._read_file(path, exports, customers_sent)
+            done = {**done, path.name: digest}
+            yield Batch([], cursor={"files": done, "exports": exports.digest})
+
+    def _read_file(
+        self, path: Path, exports: Sage100Exports, customers_sent: set[str]
+    ) -> Iterator[Batch | Snapshot | Notice]:
+        # The ledger and its derivation are acyclic, long-lived and numerous: keep the cyclic
+        # garbage collector from re-scanning them during the read (it would cost a third of it).
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            ledger = read_fec(path, self.rules, encoding=self.settings.encoding)
+            derivation = derive(ledger, self.rules)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        gc.freeze()
+        try:
+            yield from self._yield(ledger, derivation, exports, customers_sent)
+        finally:
+            gc.unfreeze()
+
+    def _yield(
+        self, ledger: FecLedger, derivation: Derivation, exports: Sage100Exports, customers_sent: set[str]
+    ) -> Iterator[Batch | Snapshot | Notice]:
+        origin = Origin(file=str(ledger.path))
+        for warning in ledger.warnings:
+            yield Notice(warning, level="info", origin=origin)
+        if derivation.unmatched_lettered_lines:
+            yield Notice(
+                f"{derivation.unmatched_lettered_lines} lettered line(s) settle nothing in this file "
+                "(lettered with entries of another fiscal year)",
+                level="info",
+                origin=origin,
+            )
+        yield from exports.cross_check(derivation)
+        due_date = exports.due_date_resolver(self.rules.due_dates.default_days)
+        present: dict[str, set[str]] = {"invoice": set(), "payment": set(), "allocation": set()}
+        batch: list[RawRecord] = []
+        size = self.settings.batch_size
+        name = ledger.path.name
+        for model, values in record_drafts(
+            derivation, file_name=name, due_date=due_date, with_customers=False
+        ):
+            present[model.entity].add(values["external_id"])
+            batch.append(RawRecord({"_model": model, **values}, origin=_origin(name, values)))
+            if len(batch) >= size:
+                yield Batch(batch)
+                batch = []
+        for customer_id, facts in derivation.customers.items():
+            if customer_id in customers_sent:
+                continue
+            record = exports.customer_record(facts)
+            batch.append(RawRecord(record, origin=Origin(file=name, record_id=customer_id)))
+        if batch:
+            yield Batch(batch)
+        for entity, ids in present.items():
+            yield Snapshot(entity=entity, present=frozenset(ids), scope=derivation.scope)
+
+    def to_canonical(self, stream: StreamSpec, raw: RawRecord) -> Record:
+        if isinstance(raw.data, Record):
+            return raw.data
+        try:
+            return _build(dict(raw.data))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            location = ".".join(str(part) for part in error["loc"])
+            raise SkippableRecord(
+                f"{location}: {error['msg']}",
+                file=raw.origin.file,
+                line=raw.origin.line,
+                record_id=raw.origin.record_id,
+            ) from None
+
+
+def _origin(file_name: str, values: dict[str, Any]) -> Origin:
+    lines = values.get("source_refs", {}).get("lines", "")
+    first = lines.split(",", 1)[0]
+    return Origin(
+        file=file_name, line=int(first) if first.isdigit() else None, record_id=values["external_id"]
+    )
+
+
+class Sage100Connector(FecConnector):
+    """Sage 100 Comptabilité: its FEC plus its tiers / échéancier / balance âgée exports."""
+
+    name = "sage100"
+    description = "Sage 100 (FR): FEC + tiers, échéancier and balance âgée exports; write-back files"
