@@ -1,0 +1,341 @@
+"""Who paid: a bank credit's payer identified by IBAN memory or by name, with parent companies.
+
+Order of evidence: the counterparty IBAN (known from the ERP's customer bank accounts, from bank
+lines the ERP reconciled, from review decisions, or learned earlier in the same run), then a payer
+name remembered from review decisions, then a fuzzy comparison of the counterparty name with
+customer names (:func:`~.text.name_tokens` removes legal forms, accents, titles and small words;
+word order does not count; a name cut by the bank is accepted as a prefix). Two different customers
+scoring alike is a *tie*: refused, never guessed.
+
+A payer identified as a parent company (``Customer.parent_id`` of others points at it) may pay for
+all its subsidiaries: the identity's ``customers`` then holds the whole group below it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from rapidfuzz import fuzz
+
+from erp_recovery.engines.matching.model import EvidenceRule, PayerMemory
+from erp_recovery.engines.matching.settings import MatchSettings
+from erp_recovery.engines.matching.text import compact_iban, name_key, name_plain, name_tokens
+from erp_recovery.model.records import Customer
+
+#: A name token shared by more customers than this is too common to find candidates with.
+_COMMON_TOKEN = 400
+
+
+@dataclass(slots=True)
+class CustomerName:
+    id: str
+    name: str
+    key: str
+    sorted_key: str
+    plain: str
+    parent_id: str | None
+    children: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PayerIdentity:
+    """The customer a credit comes from, how we know, and which customers it may pay for."""
+
+    customer_id: str
+    #: The customer and, for a parent company, every subsidiary below it.
+    customers: frozenset[str]
+    rule: EvidenceRule
+    weight: Decimal
+    detail: str
+    tokens: tuple[str, ...] = ()
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NameTie:
+    """Several different customers fit the payer name equally well: refused."""
+
+    candidates: tuple[str, ...]
+    score: float
+    detail: str
+
+
+class PayerIndex:
+    """Customers by IBAN and by name, with the IBAN/name memory and the parent links."""
+
+    def __init__(self, customers: Iterable[Customer], memory: Sequence[PayerMemory], settings: MatchSettings):
+        self.settings = settings
+        self.names: dict[str, CustomerName] = {}
+        for customer in sorted(customers, key=lambda record: record.external_id):
+            tokens = name_tokens(customer.name)
+            self.names[customer.external_id] = CustomerName(
+                id=customer.external_id,
+                name=customer.name,
+                key=" ".join(tokens),
+                sorted_key=" ".join(sorted(tokens)),
+                plain=name_plain(customer.name),
+                parent_id=customer.parent_id,
+            )
+        for info in self.names.values():
+            if info.parent_id and info.parent_id in self.names and info.parent_id != info.id:
+                self.names[info.parent_id].children.append(info.id)
+        #: iban -> customer -> origin
+        self.ibans: dict[str, dict[str, str]] = defaultdict(dict)
+        self.blocked: set[tuple[str, str, str]] = set()
+        self.remembered_names: dict[str, dict[str, int]] = defaultdict(dict)
+        self.learned_ibans: dict[str, set[str]] = defaultdict(set)
+        self.learned_names: dict[str, set[str]] = defaultdict(set)
+        for customer in customers:
+            for iban in customer.ibans:
+                self.ibans[iban][customer.external_id] = "erp"
+        for entry in memory:
+            if entry.customer_id not in self.names:
+                continue
+            if entry.blocked:
+                self.blocked.add((entry.kind, entry.key, entry.customer_id))
+            elif entry.kind == "iban":
+                self.ibans[entry.key].setdefault(entry.customer_id, entry.origin)
+            else:
+                self.remembered_names[entry.key][entry.customer_id] = entry.confirmations
+        for kind, key, customer_id in self.blocked:
+            if kind == "iban":
+                self.ibans.get(key, {}).pop(customer_id, None)
+            else:
+                self.remembered_names.get(key, {}).pop(customer_id, None)
+        self._token_index: dict[str, list[str]] = defaultdict(list)
+        for info in self.names.values():
+            for token in set(info.key.split()):
+                if len(token) >= 2:
+                    self._token_index[token].append(info.id)
+        self._vocabulary = sorted(self._token_index)
+        self._name_cache: dict[str, PayerIdentity | NameTie | None] = {}
+
+    # -- groups ------------------------------------------------------------------------------------
+
+    def group(self, customer_id: str) -> frozenset[str]:
+        """The customer and every subsidiary below it (a parent pays for its subsidiaries)."""
+        members = {customer_id}
+        pending = [customer_id]
+        while pending:
+            current = pending.pop()
+            info = self.names.get(current)
+            for child in info.children if info else ():
+                if child not in members:
+                    members.add(child)
+                    pending.append(child)
+        return frozenset(members)
+
+    def root(self, customer_id: str) -> str:
+        """The topmost parent of a customer (itself when it has none)."""
+        seen = {customer_id}
+        current = customer_id
+        while True:
+            info = self.names.get(current)
+            if not info or not info.parent_id or info.parent_id not in self.names or info.parent_id in seen:
+                return current
+            current = info.parent_id
+            seen.add(current)
+
+    def same_group(self, customer_ids: Iterable[str]) -> bool:
+        return len({self.root(customer_id) for customer_id in customer_ids}) <= 1
+
+    def display(self, customer_id: str) -> str:
+        info = self.names.get(customer_id)
+        return f"{info.name} ({customer_id})" if info else customer_id
+
+    # -- learning during a run ---------------------------------------------------------------------
+
+    def learn(self, iban: str | None, payer_name: str | None, customer_id: str) -> None:
+        """Remember, for the rest of the run, that this IBAN / payer name paid this customer."""
+        iban_key = compact_iban(iban)
+        if iban_key and ("iban", iban_key, customer_id) not in self.blocked:
+            self.learned_ibans[iban_key].add(customer_id)
+        if payer_name:
+            key = name_key(payer_name)
+            if key and ("name", key, customer_id) not in self.blocked:
+                self.learned_names[key].add(customer_id)
+
+    # -- identification ----------------------------------------------------------------------------
+
+    def identify(self, iban: str | None, payer_name: str | None) -> PayerIdentity | NameTie | None:
+        """The payer of a credit, a refused tie, or None when nothing identifies it."""
+        iban_key = compact_iban(iban)
+        if iban_key:
+            known = self.ibans.get(iban_key)
+            if known:
+                identity = self._from_customers(
+                    sorted(known),
+                    "iban_erp" if "erp" in known.values() else "iban_memory",
+                    self.settings.weights.iban_known,
+                    f"IBAN {iban_key} is known for",
+                    (iban_key,),
+                )
+                if identity:
+                    return identity
+            learned = self.learned_ibans.get(iban_key)
+            if learned:
+                identity = self._from_customers(
+                    sorted(learned),
+                    "iban_learned",
+                    self.settings.weights.iban_learned,
+                    f"IBAN {iban_key} paid earlier in this run for",
+                    (iban_key,),
+                )
+                if identity:
+                    return identity
+        if not payer_name:
+            return None
+        key = name_key(payer_name)
+        remembered = self.remembered_names.get(key)
+        if remembered:
+            identity = self._from_customers(
+                sorted(remembered),
+                "name_memory",
+                self.settings.weights.name_memory,
+                f"payer name {payer_name!r} was confirmed by a person for",
+                (payer_name,),
+            )
+            if identity:
+                return identity
+        learned_name = self.learned_names.get(key)
+        if learned_name:
+            identity = self._from_customers(
+                sorted(learned_name),
+                "name_learned",
+                self.settings.weights.iban_learned,
+                f"payer name {payer_name!r} paid earlier in this run for",
+                (payer_name,),
+            )
+            if identity:
+                return identity
+        if key not in self._name_cache:
+            self._name_cache[key] = self._by_name(payer_name)
+        return self._name_cache[key]
+
+    def _from_customers(
+        self,
+        customer_ids: list[str],
+        rule: EvidenceRule,
+        weight: Decimal,
+        detail: str,
+        tokens: tuple[str, ...],
+    ) -> PayerIdentity | None:
+        customer_ids = [customer_id for customer_id in customer_ids if customer_id in self.names]
+        if not customer_ids:
+            return None
+        if len(customer_ids) == 1:
+            primary = customer_ids[0]
+        elif self.same_group(customer_ids):
+            primary = self.root(customer_ids[0])
+        else:
+            return None  # an IBAN shared by unrelated customers (a payment platform...) proves nothing
+        return PayerIdentity(
+            customer_id=primary,
+            customers=self.group(primary) | frozenset(customer_ids),
+            rule=rule,
+            weight=weight,
+            detail=f"{detail} {self.display(primary)}",
+            tokens=tokens,
+        )
+
+    def _candidates(self, tokens: list[str]) -> set[str]:
+        found: set[str] = set()
+        common: list[list[str]] = []
+        for token in tokens:
+            bucket = self._token_index.get(token)
+            if bucket:
+                if len(bucket) > _COMMON_TOKEN:
+                    common.append(bucket)
+                else:
+                    found.update(bucket)
+        if tokens and len(tokens[-1]) >= 3:
+            # the bank may have cut the last word: every customer word starting with it
+            last = tokens[-1]
+            start = bisect.bisect_left(self._vocabulary, last)
+            for word in self._vocabulary[start : start + 50]:
+                if not word.startswith(last):
+                    break
+                bucket = self._token_index[word]
+                if len(bucket) <= _COMMON_TOKEN:
+                    found.update(bucket)
+        if not found:
+            for bucket in common:
+                found.update(bucket)
+        return found
+
+    def _score(self, key: str, sorted_key: str, plain: str, info: CustomerName) -> float:
+        if key == info.key or sorted_key == info.sorted_key:
+            return 100.0
+        minimum = self.settings.name_min_prefix
+        if len(plain) >= minimum and info.plain.startswith(plain):
+            return 97.0
+        if len(key) >= minimum and info.key.startswith(key):
+            return 96.0
+        return float(fuzz.token_sort_ratio(key, info.key))
+
+    def _by_name(self, payer_name: str) -> PayerIdentity | NameTie | None:
+        tokens = name_tokens(payer_name)
+        if not tokens:
+            return None
+        key = " ".join(tokens)
+        sorted_key = " ".join(sorted(tokens))
+        plain = name_plain(payer_name)
+        threshold = self.settings.name_threshold
+        scored = sorted(
+            (
+                (self._score(key, sorted_key, plain, self.names[customer_id]), customer_id)
+                for customer_id in self._candidates(tokens)
+            ),
+            key=lambda pair: (-pair[0], pair[1]),
+        )
+        scored = [(score, customer_id) for score, customer_id in scored if score >= threshold]
+        if not scored:
+            return None
+        best_score, best_id = scored[0]
+        rivals = [
+            customer_id
+            for score, customer_id in scored[1:]
+            if score > best_score - self.settings.name_margin and not self.same_group((best_id, customer_id))
+        ]
+        if rivals:
+            exact = [
+                customer_id
+                for score, customer_id in scored
+                if self.names[customer_id].plain == plain and score + self.settings.name_margin > best_score
+            ]
+            if len(exact) == 1:
+                best_id = exact[0]
+                return PayerIdentity(
+                    customer_id=best_id,
+                    customers=self.group(best_id),
+                    rule="name_fuzzy",
+                    weight=self.settings.weights.name_fair,
+                    detail=(
+                        f"payer name {payer_name!r} is written exactly as customer {self.display(best_id)} "
+                        f"(other customers have close names: {', '.join(rivals[:3])})"
+                    ),
+                    tokens=(payer_name,),
+                    score=best_score,
+                )
+            return NameTie(
+                candidates=(best_id, *rivals[:4]),
+                score=best_score,
+                detail=(
+                    f"payer name {payer_name!r} fits several customers equally "
+                    f"({', '.join(self.display(c) for c in (best_id, *rivals[:4]))}): refused"
+                ),
+            )
+        strong = best_score >= self.settings.name_strong_score
+        return PayerIdentity(
+            customer_id=best_id,
+            customers=self.group(best_id),
+            rule="name_fuzzy",
+            weight=self.settings.weights.name_strong if strong else self.settings.weights.name_fair,
+            detail=f"payer name {payer_name!r} matches customer {self.display(best_id)} (score {best_score:.0f})",
+            tokens=(payer_name,),
+            score=best_score,
+        )
