@@ -22,6 +22,7 @@ from erp_recovery.errors import ErpRecoveryError
 COMMAND_MODULES = (
     "erp_recovery.cli.core",
     "erp_recovery.cli.demo",
+    "erp_recovery.cli.risk",
 )
 
 
