@@ -109,8 +109,15 @@ def _receivables_stage(context: StageContext) -> dict[str, Any]:
     return receivables_summary(context.store, context.company, context.as_of)
 
 
+def _risk_stage(context: StageContext) -> dict[str, Any]:
+    from erp_recovery.reports.demo_stage import risk_stage
+
+    return risk_stage(context)
+
+
 #: (name, stage) in the order the demo runs them. Later engines insert theirs after "sync".
 STAGES: list[tuple[str, Stage]] = [
     ("sync", _sync_stage),
     ("receivables", _receivables_stage),
+    ("risk", _risk_stage),
 ]
