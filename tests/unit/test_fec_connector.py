@@ -24,45 +24,46 @@ HEADER = (
 )
 
 
-def _line(
-    num: int, date: str, account: str, aux: str, piece: str, debit: str, credit: str, let: str = ""
+def row(
+    journal: str, num: int, date: str, account: str, aux: str, piece: str, debit: str, credit: str, let: str
 ) -> str:
-    journal = ("BQ", "Banque") if account.startswith("512") or (aux and debit == "0,00") else ("VE", "Ventes")
+    label = "Banque" if journal == "BQ" else "Ventes"
+    name = aux and f"Client {aux}"
     return "\t".join(
-        [*journal, str(num), date, account, "Compte", aux, aux and f"Client {aux}", piece, date, "Libellé"]
-        + [debit, credit, let, "", date, "", ""]
+        (
+            journal,
+            label,
+            str(num),
+            date,
+            account,
+            "Compte",
+            aux,
+            name,
+            piece,
+            date,
+            "Libellé",
+            debit,
+            credit,
+            let,
+            "",
+            date,
+            "",
+            "",
+        )
     )
 
 
 def sale(num: int, date: str, aux: str, piece: str, amount: str, let: str = "") -> list[str]:
     return [
-        _line(num, date, "411000", aux, piece, amount, "0,00", let),
-        _line(num, date, "706000", "", piece, "0,00", amount),
+        row("VE", num, date, "411000", aux, piece, amount, "0,00", let),
+        row("VE", num, date, "706000", "", piece, "0,00", amount, ""),
     ]
 
 
 def payment(num: int, date: str, aux: str, piece: str, amount: str, let: str = "") -> list[str]:
     return [
-        "\t".join(
-            ["BQ", "Banque", str(num), date, "512000", "Banque", "", "", piece, date, "Virement"]
-            + [amount, "0,00", "", "", date, "", ""]
-        ),
-        "\t".join(
-            [
-                "BQ",
-                "Banque",
-                str(num),
-                date,
-                "411000",
-                "Clients",
-                aux,
-                f"Client {aux}",
-                piece,
-                date,
-                "Virement",
-            ]
-            + ["0,00", amount, let, "", date, "", ""]
-        ),
+        row("BQ", num, date, "512000", "", piece, amount, "0,00", ""),
+        row("BQ", num, date, "411000", aux, piece, "0,00", amount, let),
     ]
 
 
