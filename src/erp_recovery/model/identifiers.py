@@ -7,6 +7,7 @@ use ``stdnum.iso11649``. A bad value is rejected with the reason, never silently
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
@@ -49,9 +50,16 @@ def validate_vat(value: Any) -> str:
         raise ValueError(f"invalid VAT number {value!r}: {exc}") from None
 
 
+@lru_cache(maxsize=65536)
+def _compact_iban(value: str) -> str:
+    # Cached: bank statements repeat the same counterparty IBANs thousands of times, and a
+    # schwifty check costs tens of microseconds. Invalid values raise and are not cached.
+    return str(IBAN(value).compact)
+
+
 def validate_iban(value: Any) -> str:
     try:
-        return str(IBAN(_text(value, "IBAN")).compact)
+        return _compact_iban(_text(value, "IBAN"))
     except SchwiftyException as exc:
         raise ValueError(f"invalid IBAN {value!r}: {exc}") from None
 
