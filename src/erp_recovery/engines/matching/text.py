@@ -7,7 +7,9 @@ separators) is turned into the same keys, so both meet on equal keys:
 
 - ``compact``: upper case, accents folded, only letters and digits (``FA202400123``);
 - ``core``: the compact form without an invoice prefix (``FACTURE``, ``FACT``, ``FA``, ``INV``,
-  ``N``...) and without leading zeros (``202400123``);
+  ``N``...) and without leading zeros (``202400123``); numbers are also indexed under the digits
+  that follow *any* leading letters, so two series ``FA-2024-0007`` and ``FB-2024-0007`` share
+  ``20240007`` and a remittance saying only ``2024-0007`` is ambiguous, not guessed;
 - ``grouped``: the digit groups without their leading zeros, ``|``-separated (``2024|123``), for
   numbers written with separators;
 - ``joined``: the same groups glued (``2024123``), for numbers whose inner zeros were dropped
@@ -125,6 +127,10 @@ def invoice_keys(number: str) -> set[str]:
     keys = {compact}
     core, _ = strip_invoice_prefix(compact)
     keys.add(core)
+    # whatever letters start it (a series "FB" we do not know as a prefix), the digits that follow
+    digits = re.sub(r"^[A-Z]+", "", compact)
+    if digits[:1].isdigit() and len(digits.lstrip("0")) >= 3:
+        keys.add(digits.lstrip("0"))
     groups = _digit_groups(number)
     if len(groups) >= 2:
         keys.add("|".join(groups))
