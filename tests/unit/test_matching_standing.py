@@ -44,7 +44,10 @@ def test_auto_allocations_reduce_residuals_and_suggestions_are_pending() -> None
     assert standings["I1"].applied.amount == Decimal("400.00")
 
 
-def _detail(code: str, entry: int, index: int, amount: str, reference: str = "ENTRY-77") -> BankTransaction:
+def _detail(
+    code: str, entry: int, index: int | None, amount: str, reference: str | None = "ENTRY-77"
+) -> BankTransaction:
+    position = f"Stmt[1]/Ntry[{entry}]" + (f"/TxDtls[{index}]" if index else "")
     return BankTransaction(
         external_id=code,
         account=OUR_ACCOUNT,
@@ -52,16 +55,24 @@ def _detail(code: str, entry: int, index: int, amount: str, reference: str = "EN
         amount=Money.of(amount, "EUR"),
         bank_reference=reference,
         statement_id="STMT-1",
-        source_position=f"Stmt[1]/Ntry[{entry}]/TxDtls[{index}]",
+        source_position=position,
+        references={"TxDtls": str(index)} if index else {},
     )
 
 
-def test_bank_ref_is_the_entry_reference_plus_txdtls_index_for_batch_entries() -> None:
+def test_bank_ref_is_the_entry_reference_plus_txdtls_index_for_split_batch_entries() -> None:
     transactions = [
-        _detail("A", 3, 1, "10.00"),
-        _detail("B", 3, 2, "20.00"),
-        _detail("C", 4, 1, "30.00", reference="ENTRY-78"),
+        _detail("bt1:a/1", 3, 1, "10.00"),
+        _detail("bt1:a/2", 3, 2, "20.00"),
+        _detail("bt1:c", 4, None, "30.00", reference="ENTRY-78"),
+        _detail("bt1:d", 5, None, "40.00", reference=None),
         credit("D", "40.00"),
     ]
     refs = bank_refs(transactions)
-    assert refs == {"A": "ENTRY-77/1", "B": "ENTRY-77/2", "C": "ENTRY-78", "D": "BR-D"}
+    assert refs == {
+        "bt1:a/1": "ENTRY-77/1",
+        "bt1:a/2": "ENTRY-77/2",
+        "bt1:c": "ENTRY-78",
+        "bt1:d": "bt1:d",
+        "D": "BR-D",
+    }
