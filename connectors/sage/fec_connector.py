@@ -39,10 +39,20 @@ from erp_recovery.connectors.sage.fec_derive import Derivation, derive, record_d
 from erp_recovery.connectors.sage.fec_format import parse_file_name
 from erp_recovery.connectors.sage.fec_reader import FecLedger, read_fec
 from erp_recovery.connectors.sage.fec_rules import FecRules, load_rules
+from erp_recovery.connectors.sage.format_sage import (
+    Block,
+    MpctLayout,
+    SageFile,
+    current_values,
+    load_layout,
+    read_format_sage,
+    render_import_file,
+    set_value,
+)
 from erp_recovery.connectors.sage.sage100_exports import Sage100Exports, load_exports
 from pydantic import Field, ValidationError
 
-from erp_recovery.errors import ConfigError, SkippableRecord
+from erp_recovery.errors import ConfigError, MissingRecordError, SkippableRecord
 from erp_recovery.model.records import Record
 from erp_recovery.sync.protocol import (
     Batch,
@@ -55,6 +65,8 @@ from erp_recovery.sync.protocol import (
     SourceSettings,
     StreamSpec,
 )
+from erp_recovery.writeback.plan import ActionChange, FieldChange
+from erp_recovery.writeback.target import Observed
 
 log = logging.getLogger(__name__)
 
@@ -287,8 +299,80 @@ def _origin(file_name: str, values: dict[str, Any]) -> Origin:
     )
 
 
+class Sage100Settings(FecSettings):
+    #: The latest "format Sage" export of the customers (#MPCT records), from
+    #: Fichier > Exporter > Format Sage: write-back re-emits these records with our fields changed.
+    mpct_export: str | None = None
+    #: The import file written by ``apply`` (Fichier > Importer > Format Sage in Sage 100).
+    mpct_output: str = "erp-recovery-tiers-import.txt"
+    #: Positions of the written fields (``mappings/sage100_mpct.toml`` or your copy).
+    mpct_layout: str = "sage100_mpct"
+
+
 class Sage100Connector(FecConnector):
-    """Sage 100 Comptabilité: its FEC plus its tiers / échéancier / balance âgée exports."""
+    """Sage 100 Comptabilité: its FEC plus its tiers / échéancier / balance âgée exports, and
+    write-back of credit limit, risk code, blocked and hors-relance flags as a #MPCT import file."""
 
     name = "sage100"
-    description = "Sage 100 (FR): FEC + tiers, échéancier and balance âgée exports; write-back files"
+    description = (
+        "Sage 100 (FR): FEC + tiers, échéancier and balance âgée exports; write-back as a #MPCT file"
+    )
+    settings_model = Sage100Settings
+    settings: Sage100Settings
+    supports_writeback = True
+
+    def _mpct_paths(self) -> tuple[Path, Path]:
+        if not self.settings.mpct_export:
+            raise ConfigError(
+                "write-back to Sage 100 needs the latest customer export in format Sage",
+                key=f"sources[{self.source.name}].settings.mpct_export",
+            )
+        return (
+            self.source.resolve_path(self.settings.mpct_export),
+            self.source.resolve_path(self.settings.mpct_output),
+        )
+
+    def _current_blocks(self) -> tuple[SageFile, dict[str, Block], MpctLayout]:
+        """Customer records as they will be in Sage: the export, overlaid by the import file
+        written since (when it is newer than the export, it has not been re-exported yet)."""
+        layout = load_layout(self.settings.mpct_layout)
+        export_path, output_path = self._mpct_paths()
+        export = read_format_sage(export_path, layout.encoding)
+        customers = export.customers()
+        if output_path.exists() and output_path.stat().st_mtime >= export_path.stat().st_mtime:
+            customers.update(read_format_sage(output_path, layout.encoding).customers())
+        return export, customers, layout
+
+    def read_current(self, changes: Sequence[FieldChange | ActionChange]) -> dict[str, Observed]:
+        _export, customers, layout = self._current_blocks()
+        observed: dict[str, Observed] = {}
+        for change in changes:
+            if not isinstance(change, FieldChange) or change.target.entity != "customer":
+                continue
+            block = customers.get(change.target.external_id)
+            if block is None:
+                continue
+            values = current_values(block, layout)
+            if change.field in values:
+                observed[change.slot] = Observed(
+                    value=values[change.field], where=f"#MPCT {change.target.external_id}"
+                )
+        return observed
+
+    def write(self, changes: Sequence[FieldChange | ActionChange]) -> None:
+        export, customers, layout = self._current_blocks()
+        _export_path, output_path = self._mpct_paths()
+        written: dict[str, Block] = {}
+        if output_path.exists() and output_path.stat().st_mtime >= _export_path.stat().st_mtime:
+            written = read_format_sage(output_path, layout.encoding).customers()
+        for change in changes:
+            if not isinstance(change, FieldChange):
+                raise ConfigError(f"Sage 100 write-back writes fields, not actions ({change.describe()})")
+            block = customers.get(change.target.external_id)
+            if block is None:
+                raise MissingRecordError(
+                    f"customer {change.target.external_id} is not in {self.settings.mpct_export}"
+                )
+            set_value(block, layout, change.field, change.new)
+            written[change.target.external_id] = block
+        output_path.write_bytes(render_import_file(export.header, list(written.values()), layout))

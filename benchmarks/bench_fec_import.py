@@ -1,0 +1,129 @@
+"""Benchmark: a generated 1,000,000-line FEC ingested into the SQLite store through the sync runner.
+
+Prints the wall-clock and CPU time of the whole sync (validation of every line, derivation,
+canonical records, upserts), the peak resident memory of this process, the time of the FEC read
+and validation alone, and the ratio to DuckDB's ``read_csv`` loading the same file into a table in
+the same run (DuckDB is the ``bench`` extra: ``pip install -e '.[bench]'``).
+
+Targets (issue 4): ≤ 20 s and ≤ 500 MB peak RSS on a 2-core machine.
+
+    python benchmarks/bench_fec_import.py                 # 1,000,000 lines, realistic mix
+    python benchmarks/bench_fec_import.py --lines 200000 --mix sales --keep /tmp/fec-bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fec_generator import MIXES, generate_fec  # noqa: E402
+
+from erp_recovery.config import parse_config  # noqa: E402
+from erp_recovery.connectors.sage.fec_reader import read_fec  # noqa: E402
+from erp_recovery.connectors.sage.fec_rules import load_rules  # noqa: E402
+from erp_recovery.store import Store  # noqa: E402
+from erp_recovery.sync.runner import SyncRunner  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def duckdb_load_seconds(path: Path) -> float | None:
+    try:
+        import duckdb
+    except ImportError:
+        return None
+    connection = duckdb.connect()
+    start = time.perf_counter()
+    connection.execute(
+        "CREATE TABLE fec AS SELECT * FROM read_csv(?, delim = '\t', header = true, all_varchar = true)",
+        [str(path)],
+    )
+    elapsed = time.perf_counter() - start
+    rows = connection.execute("SELECT count(*) FROM fec").fetchone()
+    connection.close()
+    print(f"duckdb read_csv         {elapsed:8.2f} s   ({rows[0] if rows else '?'} rows)")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--mix", choices=sorted(MIXES), default="realistic")
+    parser.add_argument("--keep", type=Path, help="folder to write the FEC and store into (kept)")
+    args = parser.parse_args()
+
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="fec-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    data = folder / "fec"
+    data.mkdir(exist_ok=True)
+    fec = data / "552100554FEC20231231.txt"
+    start = time.perf_counter()
+    counts = generate_fec(fec, args.lines, mix=args.mix)
+    print(
+        f"generated {counts['lines']:,} lines ({fec.stat().st_size / 1e6:.0f} MB, mix {args.mix}: "
+        f"{counts['receivable_lines']:,} on customer accounts, {counts['invoices']:,} invoices, "
+        f"{counts['payments']:,} payments) in {time.perf_counter() - start:.1f} s"
+    )
+
+    database = folder / "store.sqlite"
+    database.unlink(missing_ok=True)
+    store = Store(f"sqlite:///{database}")
+    store.upgrade()
+    config = parse_config(
+        {
+            "store": {"url": f"sqlite:///{database}"},
+            "companies": [{"code": "bench", "name": "Bench"}],
+            "sources": [
+                {"name": "books", "company": "bench", "connector": "fec", "settings": {"path": str(data)}}
+            ],
+        },
+        path=folder / "erp-recovery.toml",
+    )
+    runner = SyncRunner(store, config)
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = runner.sync("books")
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if report.status != "succeeded":
+        raise SystemExit(f"sync failed: {report.error}")
+    rss = peak_rss_mb()
+    print(
+        f"sync into SQLite        {wall:8.2f} s   (CPU {cpu:.2f} s; {report.total('created'):,} records created)"
+    )
+    print(f"peak RSS                {rss:8.0f} MB")
+
+    again = time.perf_counter()
+    second = runner.sync("books")
+    print(
+        f"re-sync, same file      {time.perf_counter() - again:8.2f} s   ({second.total('created')} created)"
+    )
+
+    parse = time.perf_counter()
+    ledger = read_fec(fec, load_rules())
+    parse = time.perf_counter() - parse
+    print(
+        f"FEC read + validation   {parse:8.2f} s   ({ledger.stats.lines:,} lines, {ledger.stats.entries:,} entries)"
+    )
+    del ledger
+
+    duck = duckdb_load_seconds(fec)
+    if duck:
+        print(
+            f"ratio sync / duckdb     {wall / duck:8.1f} x   (read+validation / duckdb {parse / duck:.1f} x)"
+        )
+    verdict = "met" if wall <= 20 and rss <= 500 else "NOT met"
+    print(f"targets ≤ 20 s and ≤ 500 MB: {verdict}")
+    store.dispose()
+
+
+if __name__ == "__main__":
+    main()
