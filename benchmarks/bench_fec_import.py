@@ -22,13 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fec_generator import MIXES, generate_fec  # noqa: E402
+from erp_recovery.connectors.sage.fec_reader import read_fec
+from erp_recovery.connectors.sage.fec_rules import load_rules
+from fec_generator import MIXES, generate_fec
 
-from erp_recovery.config import parse_config  # noqa: E402
-from erp_recovery.connectors.sage.fec_reader import read_fec  # noqa: E402
-from erp_recovery.connectors.sage.fec_rules import load_rules  # noqa: E402
-from erp_recovery.store import Store  # noqa: E402
-from erp_recovery.sync.runner import SyncRunner  # noqa: E402
+from erp_recovery.config import parse_config
+from erp_recovery.store import Store
+from erp_recovery.sync.runner import SyncRunner
 
 
 def peak_rss_mb() -> float:
