@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "erp_recovery.cli.core",
     "erp_recovery.cli.demo",
     "erp_recovery.cli.risk",
+    "erp_recovery.cli.writeback",
 )
 
 

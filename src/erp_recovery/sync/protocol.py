@@ -21,7 +21,8 @@ from erp_recovery.model.records import EntityName, Record
 
 if TYPE_CHECKING:
     from erp_recovery.config import SourceConfig
-    from erp_recovery.writeback.plan import FieldChange
+    from erp_recovery.writeback.plan import ActionChange, FieldChange
+    from erp_recovery.writeback.target import Observed
 
 #: A cursor is a JSON-serialisable dict, opaque to the runner (a write_date, a set of file hashes...).
 Cursor = dict[str, Any]
@@ -164,15 +165,18 @@ class Connector(ABC):
 
     supports_writeback: ClassVar[bool] = False
 
-    def read_current(self, changes: Sequence[FieldChange]) -> dict[tuple[str, str, str], Any]:
-        """Current values of the targets of ``changes``: {(model, record_id, field): value}.
+    def read_current(self, changes: Sequence[FieldChange | ActionChange]) -> Mapping[str, Observed]:
+        """Current state of the targets of ``changes``, keyed by ``change.slot``.
 
-        A missing record is left out of the result (reported as a conflict by the mechanism).
+        Field changes: the field's current value; actions: whether one with the same
+        ``idempotency_key`` was already done. A missing record is left out (reported as a conflict
+        by the mechanism). See :mod:`erp_recovery.writeback.target`.
         """
         raise NotImplementedError(f"connector {self.name!r} does not support write-back")
 
-    def write(self, changes: Sequence[FieldChange]) -> None:
-        """Write identical changes grouped as one call where the target system allows it."""
+    def write(self, changes: Sequence[FieldChange | ActionChange]) -> None:
+        """Write a group of changes sharing entity, field and new value (or action): one call where
+        the target system allows it. Actions must stay findable by their ``idempotency_key``."""
         raise NotImplementedError(f"connector {self.name!r} does not support write-back")
 
     def close(self) -> None:
