@@ -34,16 +34,16 @@ def twelve_paid_invoices(code: str, amount: int = 2000, late: int = 0):
 
 
 def test_credit_limit_policy_sales_terms_grade_rounding():
-    # 12 invoices of 2000 in 12 months -> monthly sales 2000; terms 45 days; grade A factor 1.5:
-    # 2000 x 45/30 x 1.5 = 4500 -> rounded down to 500 = 4500.
+    # 12 invoices of 2000 in 12 months -> monthly sales 2000; terms 45 days + 30 days of billing
+    # cycle; grade A factor 1.5: 2000 x 75/30 x 1.5 = 7500 -> rounded down to 500 = 7500.
     portfolio = build([customer("C1", limit="20000", terms=45)], twelve_paid_invoices("C1"))
     result = assess_portfolio(portfolio, AS_OF).customers[0]
     assert result.score.grade == "A"
-    assert result.credit_limit.recommended == eur("4500")
+    assert result.credit_limit.recommended == eur("7500")
     assert "monthly sales 2000.00 (12 months)" in result.credit_limit.working
     proposals = assess_portfolio(portfolio, AS_OF).proposals()
     (limit,) = [p for p in proposals if p.field == "credit_limit"]
-    assert (limit.current, limit.proposed) == (eur("20000"), eur("4500"))
+    assert (limit.current, limit.proposed) == (eur("20000"), eur("7500"))
     assert limit.reason.startswith("grade A (score ")
 
 
@@ -59,9 +59,9 @@ def test_credit_limit_capped_by_insured_limit():
 
 
 def test_small_changes_are_not_proposed():
-    portfolio = build([customer("C1", limit="4400", terms=45)], twelve_paid_invoices("C1"))
+    portfolio = build([customer("C1", limit="7000", terms=45)], twelve_paid_invoices("C1"))
     proposals = assess_portfolio(portfolio, AS_OF).proposals()
-    assert not [p for p in proposals if p.field == "credit_limit"]  # 4500 vs 4400: below 10 %
+    assert not [p for p in proposals if p.field == "credit_limit"]  # 7500 vs 7000: below 10 %
 
 
 def test_policy_is_configuration():
@@ -69,7 +69,8 @@ def test_policy_is_configuration():
         {"credit_limit": {"rounding": 1000, "grade_factors": {"A": 2, "B": 1, "C": 1, "D": 0, "E": 0}}}
     )
     portfolio = build([customer("C1", terms=45)], twelve_paid_invoices("C1"))
-    assert assess_portfolio(portfolio, AS_OF, config).customers[0].credit_limit.recommended == eur("6000")
+    # 2000 x 75/30 x 2 = 10000
+    assert assess_portfolio(portfolio, AS_OF, config).customers[0].credit_limit.recommended == eur("10000")
 
 
 def test_flags_over_limit_chronic_deteriorating():

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from erp_recovery.demo import StageContext
+from erp_recovery.engines.risk import GRADES
 from erp_recovery.reports.render import to_html
 from erp_recovery.reports.service import run_assessment
 
@@ -26,7 +27,7 @@ def risk_stage(context: StageContext) -> dict[str, Any]:
     proposals = assessment.proposals()
     summary = (
         "grades "
-        + " ".join(f"{g}:{grades.get(g, 0)}" for g in "ABCDE")
+        + " ".join(f"{g}:{grades.get(g, 0)}" for g in GRADES)
         + f"; flags {dict(flags) or 'none'}; {len(proposals)} proposal(s) for the write-back plan; riskiest: "
         + ", ".join(f"{item.customer.name} {item.score.score} ({item.score.grade})" for item in riskiest)
         + (f"; HTML report {html_path}" if html_path else "")

@@ -99,7 +99,7 @@ class GradeThresholds(_Section):
 
 
 class CreditLimitPolicy(_Section):
-    """Recommended limit = monthly sales x (payment terms / 30) x grade factor, capped, rounded down.
+    """Recommended limit = monthly sales x ((terms + billing cycle) / 30) x grade factor, capped, rounded down.
 
     Monthly sales are the invoiced amount of the last ``sales_months`` months divided by that number;
     the payment terms are the customer's (``default_terms_days`` when unknown, never less than
@@ -110,6 +110,8 @@ class CreditLimitPolicy(_Section):
     sales_months: int = Field(default=12, ge=1, le=36)
     default_terms_days: int = Field(default=30, ge=0)
     min_terms_days: int = Field(default=30, ge=1)
+    #: Days of invoicing carried on top of the terms (invoices of the current month).
+    billing_cycle_days: int = Field(default=30, ge=0, le=90)
     grade_factors: dict[Grade, Decimal] = Field(default_factory=lambda: dict(DEFAULT_GRADE_FACTORS))
     rounding: Decimal = Decimal(500)
     #: Do not propose a change smaller than this share of the current limit (avoids noise).

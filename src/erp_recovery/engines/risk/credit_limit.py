@@ -1,7 +1,10 @@
 """Recommended credit limit (plafond d'encours) from a configurable policy.
 
-recommended = monthly sales × (payment terms days / 30) × grade factor, capped by the insured
-limit when one is known, rounded down to a multiple of ``rounding``. Monthly sales = invoiced amount
+recommended = monthly sales × ((payment terms days + billing cycle days) / 30) × grade factor,
+capped by the insured limit when one is known, rounded down to a multiple of ``rounding``. The
+billing cycle (30 days by default) is there because a customer paying exactly on time still owes
+the invoices of the current month on top of those within their terms: a prompt customer on 30
+days typically carries about two months of sales. Monthly sales = invoiced amount
 (incl. VAT) of the last ``sales_months`` months / ``sales_months`` (or / the months since the first
 invoice when the relationship is younger). The working is kept as text so
 the proposal in the write-back plan says why.
@@ -60,7 +63,8 @@ def recommend_credit_limit(
         terms_text = f"{terms.days} days{' end of month (+15)' if extra else ''}"
     terms_days = max(terms_days, policy.min_terms_days)
     factor = policy.grade_factors[grade]
-    raw = monthly_sales * Decimal(terms_days) / 30 * factor
+    carried_days = terms_days + policy.billing_cycle_days
+    raw = monthly_sales * Decimal(carried_days) / 30 * factor
     capped = False
     if insured_limit is not None and insured_limit.currency == currency and raw > insured_limit.amount:
         raw, capped = insured_limit.amount, True
@@ -69,7 +73,7 @@ def recommend_credit_limit(
     recommended = Money(amount=max(Decimal(0), rounded), currency=currency)
     working = (
         f"monthly sales {monthly_sales:.2f} ({months} months) × terms {terms_text} → "
-        f"{terms_days}/30 × grade {grade} factor {factor}"
+        f"({terms_days} + {policy.billing_cycle_days} billing cycle)/30 × grade {grade} factor {factor}"
         + (f", capped by the insured limit {insured_limit}" if capped else "")
         + f", rounded down to {step} = {recommended.amount} {currency}"
     )

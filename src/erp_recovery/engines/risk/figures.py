@@ -15,7 +15,8 @@ Definitions (all amounts in the portfolio currency, Decimal):
 - **days late** of an invoice: payment date − due date when paid; ``as_of`` − due date when still
   open and overdue. **Average** and **amount-weighted average** over the invoices due in the last
   12 months (negative values — early payments — count as 0).
-- **trend**: the amount-weighted days late over the invoices due in the last 3, 6 and 12 months.
+- **trend**: the amount-weighted days late over the invoices due in the last 3, 6 and 12 months,
+  and the baseline of the 9 months before the last 3.
 - **pending bank payments**: credits the matcher attributed to the customer but nobody booked;
   shown apart, never deducted from the exposure.
 """
@@ -71,6 +72,8 @@ class ReceivablesFigures:
     dso_simple: Decimal | None
     dso_countback: Decimal | None
     lateness: tuple[LatenessStats, ...]
+    #: Invoices due 12 to 3 months ago: the baseline of the trend.
+    baseline_lateness: LatenessStats
     pending_bank_payments: Decimal
     pending_count: int
     sales_12m: Decimal
@@ -165,20 +168,30 @@ def dso_countback(
 
 
 def lateness(
-    histories: Sequence[InvoiceHistory], as_of: dt.date, months: int, late_days: int = 30
+    histories: Sequence[InvoiceHistory],
+    as_of: dt.date,
+    months: int,
+    late_days: int = 30,
+    *,
+    skip_months: int = 0,
 ) -> LatenessStats:
-    """Days late of the invoices due in the ``months`` months up to ``as_of``."""
+    """Days late (at ``as_of``) of the invoices due in the ``months`` months up to ``as_of``.
+
+    ``skip_months`` leaves out the most recent months: ``months=12, skip_months=3`` is the
+    9 months before the last 3, the baseline the trend compares the last 3 months with.
+    """
     start = as_of - relativedelta(months=months)
+    end = as_of - relativedelta(months=skip_months)
     values: list[tuple[int, Decimal]] = []
     for history in histories:
-        if not (start < history.due_date <= as_of):
+        if not (start < history.due_date <= end):
             continue
         days = history.days_late_on(as_of)
         if days is None:
             continue
         values.append((max(0, days), history.invoice.total.amount))
     if not values:
-        return LatenessStats(months, 0, None, None, None)
+        return LatenessStats(months - skip_months, 0, None, None, None)
     total_amount = sum((amount for _, amount in values), ZERO)
     average = Decimal(sum(days for days, _ in values)) / len(values)
     weighted = (
@@ -188,7 +201,7 @@ def lateness(
     )
     late_share = Decimal(sum(1 for days, _ in values if days > late_days)) / len(values)
     return LatenessStats(
-        months=months,
+        months=months - skip_months,
         invoices=len(values),
         average_days=average.quantize(TENTH, rounding=ROUND_HALF_UP),
         weighted_days=weighted.quantize(TENTH, rounding=ROUND_HALF_UP),
@@ -241,6 +254,7 @@ def compute_figures(
             lateness(histories, as_of, months, config.flags.late_days)
             for months in sorted({*config.trend_months, 12})
         ),
+        baseline_lateness=lateness(histories, as_of, 12, config.flags.late_days, skip_months=3),
         pending_bank_payments=pending_amount,
         pending_count=sum(1 for p in pending if p.date <= as_of),
         sales_12m=sales_between(histories, year_ago, as_of),

@@ -8,8 +8,9 @@ grade at E whatever the score. Every factor carries the sentence that justifies 
 
 Severities (documented defaults, see :class:`~erp_recovery.engines.risk.config.ScoreWeights`):
 
-- lateness = 0.6 × min(1, share > 30 d late / 0.6) + 0.4 × min(1, weighted days late / 60)
-- trend = clamp((weighted days late 3 months − 12 months) / 30, 0, 1)
+- lateness = 0.6 × min(1, share > 30 d late / 0.6) + 0.4 × min(1, weighted days late / 60), over the
+  last 12 months, or over the last 3 months when that is worse
+- trend = clamp((weighted days late of the last 3 months − of the 9 months before) / 25, 0, 1)
 - overdue = min(1, 0.6 × overdue share + 0.8 × share overdue > 60 d)
 - disputes = min(1, 4 × share of the last 12 months' invoices disputed)
 - partial_broken = min(1, 1.5 × share paid in instalments + 0.35 × returned payments)
@@ -29,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from dateutil.relativedelta import relativedelta
 
 from erp_recovery.engines.risk.config import Grade, RiskConfig
-from erp_recovery.engines.risk.figures import ReceivablesFigures
+from erp_recovery.engines.risk.figures import LatenessStats, ReceivablesFigures
 from erp_recovery.engines.risk.portfolio import InvoiceHistory
 from erp_recovery.engines.signals.models import CompanySignals
 from erp_recovery.model.records import BankTransaction
@@ -87,33 +88,49 @@ class ScoreInputs:
     as_of: dt.date
 
 
-def _lateness(figures: ReceivablesFigures, weight: Decimal) -> FactorResult:
-    stats = figures.lateness_for(12)
+def _lateness_severity(stats: LatenessStats | None) -> Decimal:
     if stats is None or not stats.invoices or stats.late_30_share is None or stats.weighted_days is None:
-        return FactorResult("lateness", weight, ZERO, "no invoice fell due in the last 12 months")
-    severity = _clamp(
+        return ZERO
+    return _clamp(
         Decimal("0.6") * min(ONE, stats.late_30_share / Decimal("0.6"))
         + Decimal("0.4") * min(ONE, stats.weighted_days / 60)
     )
+
+
+def _lateness(figures: ReceivablesFigures, weight: Decimal) -> FactorResult:
+    stats, recent = figures.lateness_for(12), figures.lateness_for(3)
+    if stats is None or not stats.invoices or stats.late_30_share is None or stats.weighted_days is None:
+        return FactorResult("lateness", weight, ZERO, "no invoice fell due in the last 12 months")
+    severity = _lateness_severity(stats)
     sentence = (
         f"paid {_pct(stats.late_30_share)} of invoices more than 30 days late in the last 12 months "
         f"({stats.invoices} invoices; {stats.weighted_days} days late on average, weighted by amount)"
     )
+    recent_severity = _lateness_severity(recent)
+    if recent is not None and recent.late_30_share is not None and recent_severity > severity:
+        severity = recent_severity
+        sentence += f"; {_pct(recent.late_30_share)} over the last 3 months"
     return FactorResult("lateness", weight, severity, sentence)
 
 
 def _trend(figures: ReceivablesFigures, weight: Decimal) -> FactorResult:
-    recent, year = figures.lateness_for(3), figures.lateness_for(12)
-    if recent is None or year is None or recent.weighted_days is None or year.weighted_days is None:
-        return FactorResult("trend", weight, ZERO, "not enough recent invoices to see a trend")
-    delta = recent.weighted_days - year.weighted_days
-    severity = _clamp(delta / 30)
+    recent, baseline = figures.lateness_for(3), figures.baseline_lateness
+    if recent is None or recent.weighted_days is None or baseline.weighted_days is None:
+        return FactorResult(
+            "trend", weight, ZERO, "not enough invoices to compare the last 3 months with before"
+        )
+    delta = recent.weighted_days - baseline.weighted_days
+    severity = _clamp(delta / 25)
     if delta > 0:
         sentence = (
-            f"days late rose from {year.weighted_days} (12 months) to {recent.weighted_days} (last 3 months)"
+            f"days late rose from {baseline.weighted_days} (the 9 months before) to {recent.weighted_days} "
+            "(last 3 months)"
         )
     else:
-        sentence = f"days late stable or improving: {recent.weighted_days} (last 3 months) vs {year.weighted_days} (12 months)"
+        sentence = (
+            f"days late stable or improving: {recent.weighted_days} (last 3 months) vs {baseline.weighted_days} "
+            "(the 9 months before)"
+        )
     return FactorResult("trend", weight, severity, sentence)
 
 
