@@ -142,6 +142,18 @@ class FlagRules(_Section):
     over_limit_tolerance: Decimal = Decimal(0)
 
 
+class RiskWritebackSettings(_Section):
+    """``[risk.writeback]``: what the risk engine proposes for the write-back plan.
+
+    ``risk_flag``: ``grade`` writes the grade letter A-E as the customer's risk class (Odoo tag
+    ``Risk: C`` or field, Sage code risque); ``worst_flag`` writes the most serious risk flag (or
+    clears it when none applies); ``off`` proposes no risk class.
+    """
+
+    credit_limit: bool = True
+    risk_flag: Literal["grade", "worst_flag", "off"] = "grade"
+
+
 class RiskConfig(_Section):
     """The ``[risk]`` section."""
 
@@ -152,6 +164,7 @@ class RiskConfig(_Section):
     grades: GradeThresholds = Field(default_factory=GradeThresholds)
     credit_limit: CreditLimitPolicy = Field(default_factory=CreditLimitPolicy)
     flags: FlagRules = Field(default_factory=FlagRules)
+    writeback: RiskWritebackSettings = Field(default_factory=RiskWritebackSettings)
 
     @field_validator("ageing_buckets")
     @classmethod
