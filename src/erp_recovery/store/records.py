@@ -11,10 +11,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from erp_recovery.model.records import (
@@ -25,7 +27,6 @@ from erp_recovery.model.records import (
     Invoice,
     Payment,
     Record,
-    canonical_json,
 )
 from erp_recovery.store.schema import RECORD_TABLES
 
@@ -39,12 +40,18 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def content_hash(payload: dict[str, Any]) -> str:
-    """SHA-256 of a record's content. ``source_refs`` (where it was read: file, line...) is left out:
-    a record that only moved within an export has not changed."""
-    content = {key: value for key, value in payload.items() if key != "source_refs"}
-    encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+def serialise(record: Record) -> tuple[str, str]:
+    """(content hash, payload JSON text) of a record, from one pydantic-core serialisation.
+
+    The hash covers the record's content in model field order; ``source_refs`` (where it was read:
+    file, line...) is left out, so a record that only moved within an export has not changed.
+    """
+    content = record.model_dump_json(exclude_none=True, exclude={"source_refs"})
+    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    if not record.source_refs:
+        return digest, content
+    refs = json.dumps(record.source_refs, ensure_ascii=False, separators=(",", ":"))
+    return digest, f'{{"source_refs":{refs},{content[1:]}'
 
 
 def _typed_columns(record: Record) -> dict[str, Any]:
@@ -126,6 +133,38 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def _driver_value(value: Any, dialect: str) -> Any:
+    """A value as the database driver takes it (what the column types do, done once per value)."""
+    if dialect == "sqlite" and value is not None:
+        converter = _SQLITE_CONVERTERS.get(type(value))
+        if converter is not None:
+            return converter(value)
+    return value
+
+
+#: SQLite storage forms of the typed columns (the same as SQLAlchemy's and ExactDecimal's).
+_SQLITE_CONVERTERS: dict[type, Any] = {
+    Decimal: lambda value: format(value, "f"),
+    date: date.isoformat,
+    datetime: lambda value: value.strftime("%Y-%m-%d %H:%M:%S.%f"),
+}
+
+
+@lru_cache(maxsize=64)
+def _write_sql(table_name: str, columns: tuple[str, ...], dialect: str, kind: str) -> str:
+    marker = "?" if dialect == "sqlite" else "%s"
+
+    def placeholder(column: str) -> str:
+        return f"CAST({marker} AS JSONB)" if column == "payload" and dialect == "postgresql" else marker
+
+    if kind == "insert":
+        names = ", ".join(f'"{column}"' for column in columns)
+        values = ", ".join(placeholder(column) for column in columns)
+        return f'INSERT INTO "{table_name}" ({names}) VALUES ({values})'
+    assignments = ", ".join(f'"{column}" = {placeholder(column)}' for column in columns)
+    return f'UPDATE "{table_name}" SET {assignments} WHERE "id" = {marker}'
+
+
 def upsert_records(
     connection: Connection,
     records: Iterable[Record],
@@ -134,18 +173,22 @@ def upsert_records(
     source_id: int,
     run_id: int | None,
 ) -> UpsertCounts:
-    """Insert new records, update changed ones, leave identical ones untouched."""
+    """Insert new records, update changed ones, leave identical ones untouched.
+
+    Rows are written with one ``executemany`` per statement through the driver (the typed-column
+    conversions done here once), which keeps large imports (a 1,000,000-line FEC) fast.
+    """
     counts = UpsertCounts()
     by_entity: dict[str, dict[str, Record]] = {}
     for record in records:
         # Within one batch the last version of a record wins.
         by_entity.setdefault(record.entity, {})[record.external_id] = record
-    stamp = now()
+    dialect = connection.dialect.name
+    stamp = _driver_value(now(), dialect)
     for entity, batch in by_entity.items():
         table = RECORD_TABLES[entity]
-        ids = list(batch)
         existing: dict[str, tuple[int, str, str]] = {}
-        for chunk in _chunks(ids):
+        for chunk in _chunks(list(batch)):
             rows = connection.execute(
                 select(table.c.id, table.c.external_id, table.c.content_hash, table.c.upstream_state).where(
                     table.c.company_id == company_id,
@@ -155,11 +198,11 @@ def upsert_records(
             )
             for row in rows:
                 existing[row.external_id] = (row.id, row.content_hash, row.upstream_state)
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        columns: tuple[str, ...] = ()
         for external_id, record in batch.items():
-            payload = canonical_json(record)
-            digest = content_hash(payload)
+            digest, payload = serialise(record)
             previous = existing.get(external_id)
             if previous is not None and previous[1] == digest and previous[2] == "present":
                 counts.add(entity, "unchanged")
@@ -173,33 +216,28 @@ def upsert_records(
                 "changed_run_id": run_id,
                 "updated_at": stamp,
             }
+            columns = tuple(values)
+            converted = tuple(
+                _driver_value(value, dialect) if value is not None else None for value in values.values()
+            )
             if previous is None:
-                inserts.append(
-                    {
-                        **values,
-                        "company_id": company_id,
-                        "source_id": source_id,
-                        "external_id": external_id,
-                        "first_run_id": run_id,
-                        "created_at": stamp,
-                    }
-                )
+                inserts.append((*converted, company_id, source_id, external_id, run_id, stamp))
                 counts.add(entity, "created")
             else:
-                updates.append({**values, "_row_id": previous[0]})
+                updates.append((*converted, previous[0]))
                 counts.add(entity, "updated")
-        for chunk in _chunks(inserts):
-            connection.execute(insert(table), list(chunk))
-        if updates:
-            columns = [key for key in updates[0] if key != "_row_id"]
-            statement = (
-                update(table)
-                .where(table.c.id == bindparam("_row_id"))
-                .values({column: bindparam(f"v_{column}") for column in columns})
+        if inserts:
+            insert_columns = (
+                *columns,
+                "company_id",
+                "source_id",
+                "external_id",
+                "first_run_id",
+                "created_at",
             )
-            for chunk in _chunks(updates):
-                params = [{"_row_id": row["_row_id"], **{f"v_{c}": row[c] for c in columns}} for row in chunk]
-                connection.execute(statement, params)
+            connection.exec_driver_sql(_write_sql(table.name, insert_columns, dialect, "insert"), inserts)
+        if updates:
+            connection.exec_driver_sql(_write_sql(table.name, columns, dialect, "update"), updates)
     return counts
 
 
