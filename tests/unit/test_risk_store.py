@@ -74,3 +74,27 @@ def test_proposals_grade_or_worst_flag(store):
 def test_worst_flag_order():
     assert worst_flag(["deteriorating", "insolvency_proceedings", "over_limit"]) == "insolvency_proceedings"
     assert worst_flag([]) is None
+
+
+def test_sage_risk_code_through_a_value_table(store):
+    with store.begin() as connection:
+        company_id = run_store.ensure_company(connection, Company(code="acme", name="Acme"))
+        save_assessment(connection, company_id, _assessment())
+        rows = list(connection.execute(select(risk_assessments).order_by(risk_assessments.c.customer_id)))
+    customers = {"C1": customer("C1", limit="1000"), "C2": customer("C2")}
+    settings = RiskWritebackSettings.model_validate(
+        {
+            "sources": {
+                "sage-books": {
+                    "risk_field": "risk_code",
+                    "risk_values": {"A": "1", "B": "1", "C": "2", "D": "3", "E": "4"},
+                }
+            }
+        }
+    )
+    assert settings.for_source("odoo-main").risk_field == "risk_flag"
+    sage = settings.for_source("sage-books")
+    proposals = proposals_from_rows(rows, customers, "sage-books", sage)
+    codes = {p.target.external_id: p.new for p in proposals if p.field == "risk_code"}
+    expected = {"A": "1", "B": "1", "C": "2", "D": "3", "E": "4"}
+    assert codes == {row.customer_id: expected[row.grade] for row in rows}

@@ -9,6 +9,9 @@ chooses what goes there:
   chronic_late_payer, deteriorating, prescription_approaching), or nothing when none applies;
 - ``risk_flag = "off"``: no risk class proposals.
 
+``risk_field`` names the write-back field (``risk_flag`` for Odoo, ``risk_code`` for Sage 100)
+and ``risk_values`` translates the value (Sage risk codes are numbers 1..10), per source if needed.
+
 Every proposal's reason carries the explanation (factors or flag reasons) and the assessment it
 comes from (``decision_id = "risk:<as_of>:<customer>"``). ``erp-recovery plan SOURCE --from
 risk`` builds a plan from the latest assessment saved by ``erp-recovery assess``; the planner
@@ -92,10 +95,14 @@ def proposals_from_rows(
             rule = "risk.flags"
         if flags and settings.risk_flag == "grade":
             explanation += " | flags: " + ", ".join(f["code"] for f in flags)
+        if settings.risk_values:
+            if value is not None and value not in settings.risk_values:
+                continue
+            value = settings.risk_values[value] if value is not None else None
         proposals.append(
             Proposal(
                 target=target,
-                field="risk_flag",
+                field=settings.risk_field,
                 new=value,
                 reason=Reason(rule=rule, explanation=explanation, decision_id=decision),
             )
@@ -106,7 +113,7 @@ def proposals_from_rows(
 def risk_proposals(store: Store, config: AppConfig, source_name: str) -> list[Proposal]:
     """Write-back provider ``risk``: proposals from the latest saved assessment of the source's company."""
     source = config.source(source_name)
-    settings = config.section("risk", RiskConfig).writeback
+    settings = config.section("risk", RiskConfig).writeback.for_source(source_name)
     with store.connect() as connection:
         company_id = run_store.company_id(connection, source.company)
         if company_id is None:

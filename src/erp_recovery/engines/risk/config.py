@@ -142,16 +142,43 @@ class FlagRules(_Section):
     over_limit_tolerance: Decimal = Decimal(0)
 
 
+class RiskWritebackSource(_Section):
+    """Per-source override of ``[risk.writeback]`` (``[risk.writeback.sources.<source>]``)."""
+
+    credit_limit: bool | None = None
+    risk_flag: Literal["grade", "worst_flag", "off"] | None = None
+    risk_field: str | None = None
+    risk_values: dict[str, str] | None = None
+
+
 class RiskWritebackSettings(_Section):
     """``[risk.writeback]``: what the risk engine proposes for the write-back plan.
 
-    ``risk_flag``: ``grade`` writes the grade letter A-E as the customer's risk class (Odoo tag
-    ``Risk: C`` or field, Sage code risque); ``worst_flag`` writes the most serious risk flag (or
-    clears it when none applies); ``off`` proposes no risk class.
+    ``risk_flag``: ``grade`` proposes the grade letter A-E as the customer's risk class;
+    ``worst_flag`` the most serious risk flag (or clears it when none applies); ``off`` nothing.
+    ``risk_field`` is the write-back field that receives it: ``risk_flag`` for Odoo (a tag
+    ``Risk: C`` or a partner field), ``risk_code`` for Sage 100 (code risque 1..10).
+    ``risk_values`` translates the value first (``{ A = "1", B = "1", C = "2", D = "3", E = "4" }``
+    for Sage risk codes); a value missing from a non-empty table is not proposed. Example::
+
+        [risk.writeback.sources.sage-books]
+        risk_field = "risk_code"
+        risk_values = { A = "1", B = "1", C = "2", D = "3", E = "4" }
     """
 
     credit_limit: bool = True
     risk_flag: Literal["grade", "worst_flag", "off"] = "grade"
+    risk_field: str = Field(default="risk_flag", pattern=r"^[a-z][a-z0-9_]*$")
+    risk_values: dict[str, str] = Field(default_factory=dict)
+    sources: dict[str, RiskWritebackSource] = Field(default_factory=dict)
+
+    def for_source(self, source: str) -> RiskWritebackSettings:
+        override = self.sources.get(source)
+        if override is None:
+            return self
+        return self.model_copy(
+            update={key: value for key, value in override.model_dump().items() if value is not None}
+        )
 
 
 class RiskConfig(_Section):
