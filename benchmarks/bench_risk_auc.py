@@ -165,5 +165,112 @@ def _limits(assessment: PortfolioAssessment, truth: dict) -> None:
     )
 
 
+def matching_world_measure(seed: int, customers: int) -> None:
+    """Second measure on the matching issue's generator (``benchmarks/scenario``), when present.
+
+    Its world simulates 12 months of invoices up to a cut-off plus 6 weeks of payments after it,
+    each customer with a behaviour (on_time, late, chronically_late, partial, grouped, disputing,
+    deteriorating, defaulting). We observe the books 4 months before the cut-off and label a
+    customer 1 when, by the end of the simulation, it paid an invoice more than 60 days late or
+    left one unpaid more than 60 days past due, or reached its default date.
+    """
+    try:
+        from scenario.world import build_world
+    except ImportError:
+        print("\n(matching issue generator benchmarks/scenario not found: second measure skipped)")
+        return
+    import datetime as dt
+
+    from dateutil.relativedelta import relativedelta
+
+    from erp_recovery.model import Allocation, Customer, Invoice, Money, PaymentTerms
+
+    world = build_world(seed, customers=customers)
+    observed = world.cutoff - relativedelta(months=4)
+    paid: dict[str, list[tuple[dt.date, int]]] = {}
+    for event in world.payments:
+        for document, cents in event.allocations:
+            paid.setdefault(document.number, []).append((event.date, cents))
+
+    def euros(cents: int) -> Money:
+        return Money(amount=Decimal(cents) / 100, currency="EUR")
+
+    records_customers = [
+        Customer(
+            external_id=p.code, name=p.name, parent_id=p.parent, payment_terms=PaymentTerms(days=p.terms_days)
+        )
+        for p in world.parties.values()
+    ]
+    invoices, allocations = [], []
+    label: dict[str, int] = {code: 0 for code in world.parties}
+    for document in world.documents:
+        events = sorted(paid.get(document.number, []))
+        running, fully_paid = 0, None
+        for date, cents in events:
+            running += cents
+            if running >= document.total_cents and fully_paid is None:
+                fully_paid = date
+        if document.kind == "invoice" and document.due > observed:
+            late = (fully_paid - document.due).days if fully_paid else (world.end - document.due).days
+            if late > 60:
+                label[document.customer] = 1
+        if document.issue > observed:
+            continue
+        seen = [(date, cents) for date, cents in events if date <= observed]
+        settled = sum(cents for _, cents in seen)
+        residual = max(0, document.total_cents - settled)
+        invoices.append(
+            Invoice(
+                external_id=document.number,
+                kind=document.kind,
+                number=document.number,
+                customer_id=document.customer,
+                issue_date=document.issue,
+                due_date=max(document.due, document.issue),
+                currency="EUR",
+                total=euros(document.total_cents),
+                residual=euros(residual),
+                status="paid" if residual == 0 else ("partial" if settled else "open"),
+                disputed=document.disputed,
+            )
+        )
+        if document.kind == "invoice":
+            allocations.extend(
+                Allocation(
+                    external_id=f"{document.number}-{index}",
+                    invoice_id=document.number,
+                    payment_id=f"P{document.number}-{index}",
+                    amount=euros(cents),
+                    date=date,
+                )
+                for index, (date, cents) in enumerate(seen)
+                if cents > 0
+            )
+    for party in world.parties.values():
+        if party.default_on is not None and party.default_on <= world.end:
+            label[party.code] = 1
+    portfolio = Portfolio.build(
+        currency="EUR", customers=records_customers, invoices=invoices, allocations=allocations
+    )
+    assessment = assess_portfolio(portfolio, observed)
+    active = [a for a in assessment.customers if a.figures.invoices_12m > 0]
+    labels = [label[a.customer_id] for a in active]
+    auc = roc_auc(labels, [100.0 - a.score.score for a in active])
+    print(
+        f"\nmatching issue generator (benchmarks/scenario, seed {seed}, {customers} customers), observed on "
+        f"{observed} (cut-off {world.cutoff} - 4 months, outcome to {world.end}): {len(active)} customers with "
+        f"invoices, {sum(labels)} went bad; ROC AUC {auc:.3f}"
+    )
+    groups: dict[str, list] = {}
+    for item in active:
+        groups.setdefault(world.parties[item.customer_id].behaviour, []).append(item)
+    for behaviour, items in sorted(groups.items()):
+        bad = sum(label[i.customer_id] for i in items)
+        print(
+            f"    {behaviour:<17} {len(items):>4}  {bad / len(items):>5.0%}  {statistics.mean(i.score.score for i in items):5.1f}"
+        )
+
+
 if __name__ == "__main__":
     main()
+    matching_world_measure(seed=7, customers=400)
