@@ -145,3 +145,28 @@ def test_company_figures_and_dso_trend():
     assert assessment.dso_trend[-1].date == AS_OF
     assert assessment.dso_trend[-1].receivables == Decimal(1500)
     assert assessment.dso_trend[-3].receivables == Decimal(0)  # 30 April: nothing issued yet
+
+
+def test_pending_payments_from_matcher_proposals():
+    from erp_recovery.engines.matching.model import MatchProposal, ProposalLine
+    from erp_recovery.engines.risk import pending_from_matches
+
+    line = ProposalLine(invoice_id="F1", invoice_number="F1", customer_id="C1", amount=eur(600))
+    note = ProposalLine(
+        invoice_id="AV1", invoice_number="AV1", customer_id="C1", kind="credit_note", amount=eur(100)
+    )
+    proposals = [
+        MatchProposal(
+            bank_transaction_id="bt-1", bank_ref="R1", booking_date=dt.date(2026, 6, 28), amount=eur(500),
+            status="suggested", rule="invoice_number", customer_id="C1", lines=(line, note),
+        ),
+        MatchProposal(
+            bank_transaction_id="bt-2", bank_ref="R2", booking_date=dt.date(2026, 6, 28), amount=eur(90),
+            status="unmatched", rule="none",
+        ),
+    ]  # fmt: skip
+    (pending,) = pending_from_matches(proposals)
+    assert (pending.customer_id, pending.amount, pending.invoice_id) == ("C1", eur(600), "F1")
+    portfolio = build(invoice("C1", dt.date(2026, 5, 1), 1000, due=dt.date(2026, 6, 1)), pending=[pending])
+    figures = assess_portfolio(portfolio, AS_OF).customers[0].figures
+    assert (figures.pending_bank_payments, figures.open_amount) == (Decimal(600), Decimal(1000))

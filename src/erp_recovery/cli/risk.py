@@ -148,7 +148,7 @@ def assess(
                     p.field,
                     _show(p.current),
                     _show(p.proposed),
-                    p.reason if len(p.reason) < 110 else p.reason[:107] + "...",
+                    p.reason if len(p.reason) <= 80 else p.reason[:77] + "...",
                 ]
                 for p in proposals
             ],

@@ -117,7 +117,7 @@ def line_chart(
     height: int = 300,
 ) -> str:
     """One polyline per series over the labels, with a legend; None values break nothing (skipped)."""
-    left, right, top, bottom = 50, 12, 36, 58
+    left, right, top, bottom = 50, 30, 36, 58
     plot_w, plot_h = width - left - right, height - top - bottom
     present = [v for _, values in series for v in values if v is not None]
     top_value = max(present, default=Decimal(1)) or Decimal(1)

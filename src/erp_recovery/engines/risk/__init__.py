@@ -24,7 +24,12 @@ from erp_recovery.engines.risk.figures import (
     dso_simple,
 )
 from erp_recovery.engines.risk.flags import FLAG_CODES, RiskFlag
-from erp_recovery.engines.risk.portfolio import InvoiceHistory, PendingPayment, Portfolio
+from erp_recovery.engines.risk.portfolio import (
+    InvoiceHistory,
+    PendingPayment,
+    Portfolio,
+    pending_from_matches,
+)
 from erp_recovery.engines.risk.score import FactorResult, RiskScore
 
 __all__ = [
@@ -50,5 +55,6 @@ __all__ = [
     "compute_figures",
     "dso_countback",
     "dso_simple",
+    "pending_from_matches",
     "recommend_credit_limit",
 ]

@@ -17,6 +17,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from erp_recovery.engines.legal import invoice_settlements
+from erp_recovery.engines.matching.model import MatchProposal
 from erp_recovery.engines.signals.models import CompanySignals
 from erp_recovery.model.money import Money
 from erp_recovery.model.records import Allocation, BankTransaction, Customer, Invoice, Payment
@@ -31,6 +32,31 @@ class PendingPayment:
     date: dt.date
     invoice_id: str | None = None
     bank_transaction_id: str | None = None
+
+
+def pending_from_matches(proposals: Iterable[MatchProposal]) -> list[PendingPayment]:
+    """Pending payments from the matcher's proposals (``auto``, ``suggested`` or ``accepted``).
+
+    One per invoice line: the bank credit is attributed to that customer and invoice but not booked
+    in the ERP yet. Credit-note lines (netted) and unmatched transactions give nothing.
+    """
+    pending: list[PendingPayment] = []
+    for proposal in proposals:
+        if proposal.status == "unmatched":
+            continue
+        for line in proposal.lines:
+            if line.kind != "invoice":
+                continue
+            pending.append(
+                PendingPayment(
+                    customer_id=line.customer_id,
+                    amount=line.amount,
+                    date=proposal.booking_date,
+                    invoice_id=line.invoice_id,
+                    bank_transaction_id=proposal.bank_transaction_id,
+                )
+            )
+    return pending
 
 
 @dataclass(frozen=True)
