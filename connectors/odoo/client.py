@@ -187,7 +187,7 @@ class OdooClient:
         retrying = Retrying(
             stop=stop_after_attempt(settings.retries + 1),
             wait=wait_exponential_jitter(
-                initial=settings.retry_wait_seconds,
+                multiplier=settings.retry_wait_seconds,
                 max=settings.retry_max_wait_seconds,
                 jitter=settings.retry_wait_seconds,
             ),

@@ -65,6 +65,11 @@ class _Marshaller(xmlrpc.client.Marshaller):
 
     dispatch[Decimal] = dump_decimal  # type: ignore[index,assignment]
 
+    def refuse_float(self, value: float, write: Any) -> None:
+        raise TypeError("floats are not sent to Odoo: use Decimal")
+
+    dispatch[float] = refuse_float  # type: ignore[assignment]
+
 
 class _Unmarshaller(xmlrpc.client.Unmarshaller):
     dispatch = dict(xmlrpc.client.Unmarshaller.dispatch)

@@ -43,6 +43,7 @@ class InjectedFailure:
     body: str
     remaining: int
     path_prefix: str | None = None
+    body_contains: bytes | None = None
 
 
 def _version_payload(version: str) -> dict[str, Any]:
@@ -117,11 +118,19 @@ class OdooStandin:
 
     # -- test controls -----------------------------------------------------------------------------
 
-    def fail_next(self, count: int = 1, *, status: int = 502, path_prefix: str | None = None) -> None:
-        """Answer the next ``count`` requests (to ``path_prefix`` if given) like a failing proxy."""
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        status: int = 502,
+        path_prefix: str | None = None,
+        body_contains: bytes | None = None,
+    ) -> None:
+        """Answer the next ``count`` requests like a failing proxy, optionally only requests to
+        ``path_prefix`` or whose body contains ``body_contains`` (e.g. ``b'"message_post"'``)."""
         body = f"<html><head><title>{status}</title></head><body><h1>{status}</h1>nginx</body></html>"
         with self._lock:
-            self._failures.append(InjectedFailure(status, body, count, path_prefix))
+            self._failures.append(InjectedFailure(status, body, count, path_prefix, body_contains))
 
     def object_calls(self, model: str | None = None, method: str | None = None) -> list[CallLog]:
         """ORM calls served so far (``execute_kw`` and ``/json/2``), optionally filtered."""
@@ -136,11 +145,13 @@ class OdooStandin:
         self.requests.clear()
         self.connections = 0
 
-    def _take_failure(self, path: str) -> InjectedFailure | None:
+    def _take_failure(self, path: str, body: bytes) -> InjectedFailure | None:
         with self._lock:
             for failure in self._failures:
-                if failure.remaining > 0 and (
-                    failure.path_prefix is None or path.startswith(failure.path_prefix)
+                if (
+                    failure.remaining > 0
+                    and (failure.path_prefix is None or path.startswith(failure.path_prefix))
+                    and (failure.body_contains is None or failure.body_contains in body)
                 ):
                     failure.remaining -= 1
                     return failure
@@ -226,7 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         path = self.path
         self.owner.requests[path] += 1
-        failure = self.owner._take_failure(path)
+        failure = self.owner._take_failure(path, body)
         if failure is not None:
             self._send(failure.status, failure.body.encode(), "text/html")
             return
