@@ -61,7 +61,11 @@ def test_assess_plan_apply_to_odoo(tmp_path):
     with OdooStandin(db) as standin:
         config = app_config(
             standin,
-            writeback={"owned_fields": ["credit_limit", "risk_flag"], "min_population": 0, "max_share": 1.0},
+            writeback_section={
+                "owned_fields": ["credit_limit", "risk_flag"],
+                "min_population": 0,
+                "max_share": 1.0,
+            },
         )
         store = sqlite_store(tmp_path)
         (report,) = sync_sources(store, config)
