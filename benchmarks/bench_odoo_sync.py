@@ -30,14 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from odoo_standin import OdooStandin, recorded_database  # noqa: E402
-from odoo_standin.helpers import PASSWORD_ENV, SOURCE, app_config, sqlite_store  # noqa: E402
-from odoo_standin.seed import add_payment, generate_invoices, receivable_line, reconcile  # noqa: E402
+from odoo_standin import OdooStandin, recorded_database
+from odoo_standin.helpers import PASSWORD_ENV, SOURCE, app_config, sqlite_store
+from odoo_standin.seed import add_payment, generate_invoices, receivable_line, reconcile
 
-from erp_recovery.model.money import Money  # noqa: E402
-from erp_recovery.sync.registry import create_connector  # noqa: E402
-from erp_recovery.sync.runner import SyncRunner  # noqa: E402
-from erp_recovery.writeback import Proposal, Reason, TargetRef, WritebackPolicy, apply_plan, make_plan  # noqa: E402
+from erp_recovery.model.money import Money
+from erp_recovery.sync.registry import create_connector
+from erp_recovery.sync.runner import SyncRunner
+from erp_recovery.writeback import Proposal, Reason, TargetRef, WritebackPolicy, apply_plan, make_plan
 
 
 def step(standin: OdooStandin, title: str, started: float) -> None:
