@@ -22,6 +22,7 @@ from erp_recovery.reports.service import resolve_company, run_assessment
 from erp_recovery.reports.tables import REPORT_KINDS, report_tables, risk_table
 from erp_recovery.store import runs as run_store
 from erp_recovery.store.records import load_records
+from erp_recovery.store.schema import RECORD_TABLES
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -252,25 +253,46 @@ def charges(
             raise ConfigError(f"company {company_config.code!r} has no data yet: run 'erp-recovery sync'")
         invoices = [
             r
-            for r in load_records(connection, "invoice", company_id=company_id)
-            if isinstance(r, Invoice) and r.number == invoice_number and r.kind == "invoice"
+            for r in load_records(
+                connection,
+                "invoice",
+                company_id=company_id,
+                where=[RECORD_TABLES["invoice"].c.number == invoice_number],
+            )
+            if isinstance(r, Invoice) and r.kind == "invoice"
         ]
         if not invoices:
             raise click.BadParameter(f"no invoice numbered {invoice_number!r}", param_hint="INVOICE_NUMBER")
         invoice = invoices[0]
         customers = [
             r
-            for r in load_records(connection, "customer", company_id=company_id)
-            if isinstance(r, Customer) and r.external_id == invoice.customer_id
+            for r in load_records(
+                connection,
+                "customer",
+                company_id=company_id,
+                where=[RECORD_TABLES["customer"].c.external_id == invoice.customer_id],
+            )
+            if isinstance(r, Customer)
         ]
         allocations = [
             r
-            for r in load_records(connection, "allocation", company_id=company_id)
-            if isinstance(r, Allocation) and r.invoice_id == invoice.external_id
+            for r in load_records(
+                connection,
+                "allocation",
+                company_id=company_id,
+                where=[RECORD_TABLES["allocation"].c.invoice_id == invoice.external_id],
+            )
+            if isinstance(r, Allocation)
         ]
+        payment_ids = [a.payment_id for a in allocations if a.payment_id]
         payments = {
             r.external_id: r
-            for r in load_records(connection, "payment", company_id=company_id)
+            for r in load_records(
+                connection,
+                "payment",
+                company_id=company_id,
+                where=[RECORD_TABLES["payment"].c.external_id.in_(payment_ids)],
+            )
             if isinstance(r, Payment)
         }
     result = invoice_late_charges(

@@ -131,9 +131,16 @@ def sales_between(histories: Iterable[InvoiceHistory], first: dt.date, last: dt.
     )
 
 
-def dso_simple(histories: Sequence[InvoiceHistory], as_of: dt.date, window_days: int) -> Decimal | None:
+def dso_simple(
+    histories: Sequence[InvoiceHistory],
+    as_of: dt.date,
+    window_days: int,
+    *,
+    receivables: Decimal | None = None,
+) -> Decimal | None:
     """Receivables / sales of the last ``window_days`` days × ``window_days`` (None without sales)."""
-    receivables = receivables_on(histories, as_of)
+    if receivables is None:
+        receivables = receivables_on(histories, as_of)
     sales = sales_between(histories, as_of - dt.timedelta(days=window_days - 1), as_of)
     if sales <= 0:
         return None if receivables > 0 else ZERO
@@ -141,7 +148,11 @@ def dso_simple(histories: Sequence[InvoiceHistory], as_of: dt.date, window_days:
 
 
 def dso_countback(
-    histories: Sequence[InvoiceHistory], as_of: dt.date, max_months: int = 24
+    histories: Sequence[InvoiceHistory],
+    as_of: dt.date,
+    max_months: int = 24,
+    *,
+    receivables: Decimal | None = None,
 ) -> Decimal | None:
     """Countback DSO: walk back month by month until the receivables are covered by sales.
 
@@ -149,7 +160,7 @@ def dso_countback(
     ``as_of`` is a month end.
     Returns None when ``max_months`` of sales do not cover the receivables.
     """
-    remaining = receivables_on(histories, as_of)
+    remaining = receivables_on(histories, as_of) if receivables is None else receivables
     if remaining <= 0:
         return ZERO
     days = ZERO
@@ -284,12 +295,15 @@ def dso_trend(
     histories: Sequence[InvoiceHistory], as_of: dt.date, config: RiskConfig, months: int = 12
 ) -> list[DsoPoint]:
     """DSO (both methods) at each of the last ``months`` month ends, from the settlement history."""
-    return [
-        DsoPoint(
-            date=point,
-            receivables=receivables_on(histories, point),
-            dso_simple=dso_simple(histories, point, config.dso_window_days),
-            dso_countback=dso_countback(histories, point),
+    points = []
+    for point in month_ends(as_of, months):
+        receivables = receivables_on(histories, point)
+        points.append(
+            DsoPoint(
+                date=point,
+                receivables=receivables,
+                dso_simple=dso_simple(histories, point, config.dso_window_days, receivables=receivables),
+                dso_countback=dso_countback(histories, point, receivables=receivables),
+            )
         )
-        for point in month_ends(as_of, months)
-    ]
+    return points

@@ -74,8 +74,10 @@ class InvoiceHistory:
 
     def outstanding_on(self, day: dt.date) -> Decimal:
         """Amount still owed at the end of ``day`` (0 before the invoice exists)."""
-        if self.invoice.issue_date > day:
+        if self.invoice.issue_date > day or (self.paid_on is not None and self.paid_on <= day):
             return Decimal(0)
+        if not self.settlements:
+            return self.invoice.total.amount
         paid = sum((amount for date, amount in self.settlements if date <= day), Decimal(0))
         return max(Decimal(0), self.invoice.total.amount - paid)
 
