@@ -15,12 +15,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from erp_recovery.engines.legal import invoice_settlements
-from erp_recovery.engines.matching.model import MatchProposal
 from erp_recovery.engines.signals.models import CompanySignals
 from erp_recovery.model.money import Money
 from erp_recovery.model.records import Allocation, BankTransaction, Customer, Invoice, Payment
+
+if TYPE_CHECKING:  # the matcher's models, read duck-typed so risk does not import the matcher
+    from erp_recovery.engines.matching.model import MatchProposal
 
 
 @dataclass(frozen=True)
