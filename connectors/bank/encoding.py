@@ -24,8 +24,9 @@ then has one Latin-1 byte is not declared UTF-8.
 from __future__ import annotations
 
 import codecs
+import io
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from erp_recovery.errors import ParseError
@@ -150,3 +151,25 @@ def _decode(data: bytes, name: str, file: str | None) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ParseError(f"not valid {name} text ({exc.reason})", file=file, line=line) from None
+
+
+def text_lines(opener: Callable[[], BinaryIO], *, file: str) -> tuple[str, Iterator[tuple[int, str]]]:
+    """(encoding, iterator of (line number, line without its end)) for a text file, streamed.
+
+    Lines end at LF, CRLF or CR. A decoding error (possible only when the detection sample did
+    not show the offending bytes) is a :class:`ParseError` naming the file and line.
+    """
+    encoding = detect_encoding(opener)
+
+    def lines() -> Iterator[tuple[int, str]]:
+        number = 0
+        with opener() as raw, io.TextIOWrapper(raw, encoding=encoding, newline=None) as text:
+            try:
+                for number, line in enumerate(text, start=1):
+                    yield number, line.rstrip("\n")
+            except UnicodeDecodeError as exc:
+                raise ParseError(
+                    f"not valid {encoding} text ({exc.reason})", file=file, line=number + 1
+                ) from None
+
+    return encoding, lines()
