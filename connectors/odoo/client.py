@@ -20,8 +20,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import odoolib
-import odoolib.tools
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from erp_recovery.errors import ConfigError, TransientError
@@ -111,16 +109,18 @@ class OdooClient:
             self._secret = self.settings.password.get()
         return self._secret
 
-    def _rpc_connection(self) -> Any:
+    def _rpc_connector(self) -> JsonRpcConnector | XmlRpcConnector:
+        """The odoo-client-lib connector of the source's protocol.
+
+        Calls go straight to its ``send(service, method, *args)``: odoolib's ``Service`` and
+        ``Model`` proxies log their arguments at DEBUG level, and those arguments include the
+        password.
+        """
         if self._connection is None:
-            family = self.settings.family
-            connector = (
+            self._connection = (
                 JsonRpcConnector(self.session, self.secret_reference)
-                if family == "jsonrpc"
+                if self.settings.family == "jsonrpc"
                 else XmlRpcConnector(self.session, self.secret_reference)
-            )
-            self._connection = odoolib.Connection(
-                connector, self.settings.database, self.settings.login, self._password()
             )
         return self._connection
 
@@ -134,8 +134,8 @@ class OdooClient:
             if self.settings.family == "json2":
                 payload = self._retrying(lambda: self._json2_transport().version(), "version", True)
             else:
-                connection = self._rpc_connection()
-                payload = self._retrying(lambda: connection.get_service("common").version(), "version", True)
+                connector = self._rpc_connector()
+                payload = self._retrying(lambda: connector.send("common", "version"), "version", True)
             self.calls[("common", "version")] += 1
             self._version = OdooVersion.from_payload(payload)
             if not self._version.supported:
@@ -155,14 +155,17 @@ class OdooClient:
                 if self._uid is None:
                     raise ConfigError("Odoo's context_get did not say which user the API key belongs to")
             else:
-                connection = self._rpc_connection()
+                connector = self._rpc_connector()
+                settings = self.settings
 
                 def login() -> int:
-                    try:
-                        connection.check_login(force=True)
-                    except odoolib.tools.AuthenticationError:
-                        raise wrong_credentials(self.site, self.secret_reference) from None
-                    return int(connection.user_id)
+                    # common.login answers false, not an error, for a wrong password.
+                    uid = connector.send(
+                        "common", "login", settings.database, settings.login, self._password()
+                    )
+                    if not uid:
+                        raise wrong_credentials(self.site, self.secret_reference)
+                    return int(uid)
 
                 self._uid = self._retrying(login, "login", True)
                 self.calls[("common", "login")] += 1
@@ -223,12 +226,19 @@ class OdooClient:
             result = self._retrying(lambda: transport.call(model, method, ids, full_params), what, idempotent)
         else:
             uid = self.uid()
-            connection = self._rpc_connection()
+            connector = self._rpc_connector()
             args = [list(ids)] if ids is not None else []
-            service = connection.get_service("object")
             result = self._retrying(
-                lambda: service.execute_kw(
-                    self.settings.database, uid, self._password(), model, method, args, full_params
+                lambda: connector.send(
+                    "object",
+                    "execute_kw",
+                    self.settings.database,
+                    uid,
+                    self._password(),
+                    model,
+                    method,
+                    args,
+                    full_params,
                 ),
                 what,
                 idempotent,

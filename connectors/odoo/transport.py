@@ -1,12 +1,14 @@
 """Wire transports to Odoo: JSON-RPC and XML-RPC through odoo-client-lib, JSON-2 directly.
 
-odoo-client-lib 2.0 (``odoolib``) builds the ``execute_kw`` calls and checks the login, but its
-own connectors open a new HTTP connection per call, have no timeout setting and do not look at
-HTTP status codes (``odoolib/tools.py`` ``json_rpc``, ``odoolib/rpc.py``). The connectors here
-plug into its ``Connector.send(service, method, *args)`` hook with one shared ``httpx.Client``:
-one keep-alive connection, the configured timeout, and proxy errors (502/503/504) told apart from
-Odoo's own errors. Its JSON-2 connection (``odoolib/json2.py``) also posts without a shared client
-and raises bare ``ValueError``; :class:`Json2Transport` speaks JSON-2 itself
+odoo-client-lib 2.0 (``odoolib``) defines the connector interface,
+``Connector.send(service, method, *args)``, but its own connectors open a new HTTP connection per
+call, have no timeout setting and do not look at HTTP status codes (``odoolib/tools.py``
+``json_rpc``, ``odoolib/rpc.py``), and its ``Service``/``Model`` proxies log their arguments —
+the password among them — at DEBUG level. The connectors here subclass odoolib's and send over
+one shared ``httpx.Client``: one keep-alive connection, the configured timeout, and proxy errors
+(502/503/504) told apart from Odoo's own errors; the client calls ``send`` directly. odoolib's
+JSON-2 connection (``odoolib/json2.py``) also posts without a shared client, introspects each
+model over ``/doc-bearer`` and raises bare ``ValueError``; :class:`Json2Transport` speaks JSON-2 itself
 (``POST /json/2/<model>/<method>``, named parameters, ``Authorization: bearer``).
 
 Amounts never become floats on our side: JSON numbers are parsed as ``Decimal``

@@ -26,7 +26,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from erp_recovery.errors import ConfigError, RemoteError
 from erp_recovery.model.money import Money
@@ -38,7 +38,7 @@ from . import mapping
 if TYPE_CHECKING:
     from .connector import OdooConnector
 
-Change = FieldChange | ActionChange
+Change: TypeAlias = FieldChange | ActionChange
 
 MODELS = {"customer": "res.partner", "invoice": "account.move"}
 FIELDS = ("credit_limit", "risk_flag", "trust")

@@ -216,3 +216,18 @@ def test_settings_refuse_inconsistent_protocols(standin: OdooStandin) -> None:
         OdooSettings.model_validate(source_settings(standin, login=None))
     with pytest.raises(ValueError, match="secrets must not be written"):
         OdooSettings.model_validate(source_settings(standin, password="admin"))
+
+
+def test_the_password_never_reaches_the_logs(
+    standin: OdooStandin, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, ADMIN_API_KEY)  # Odoo accepts an API key as password
+    caplog.set_level("DEBUG")
+    for protocol in ("jsonrpc", "xmlrpc"):
+        client = client_for(standin, protocol=protocol, retries=1)
+        client.search("res.partner", [])
+        standin.fail_next(1, status=502)
+        client.search("res.partner", [])
+        with pytest.raises(RemoteError):
+            client.write("res.partner", [10], {"trust": "bogus"})
+    assert caplog.records and ADMIN_API_KEY not in caplog.text

@@ -26,7 +26,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from erp_recovery.errors import (
     AccessDeniedError,
@@ -42,7 +42,7 @@ from erp_recovery.writeback.target import Observed, WritebackTarget
 
 log = logging.getLogger(__name__)
 
-Change = FieldChange | ActionChange
+Change: TypeAlias = FieldChange | ActionChange
 
 
 @dataclass(frozen=True)
