@@ -292,3 +292,53 @@ def test_ten_thousand_invoices_cost_at_most_twenty_calls(tmp_path: Path) -> None
             for move in db.records["account.move"].values()
             if move.get("move_type") == "out_invoice" and move["state"] == "posted"
         )
+
+
+def test_older_field_names_are_detected_and_used(tmp_path: Path) -> None:
+    """An Odoo 16-style server: ``account.payment.ref`` instead of ``memo``, payment state
+    draft/posted/cancel, payment term lines with ``days``/``end_month``, and no
+    ``use_partner_credit_limit``. The connector reads what fields_get reports."""
+    db = recorded_database()
+    payment_fields = db.models["account.payment"].fields
+    payment_fields["ref"] = payment_fields.pop("memo")
+    payment_fields["state"] = {
+        **payment_fields["state"],
+        "selection": [["draft", "Draft"], ["posted", "Posted"], ["cancel", "Cancelled"]],
+    }
+    for payment in db.records["account.payment"].values():
+        payment["ref"] = payment.pop("memo")
+        payment["state"] = "posted"
+    term_line_fields = db.models["account.payment.term.line"].fields
+    for name in ("delay_type", "nb_days", "days_next_month"):
+        term_line_fields.pop(name)
+    term_line_fields.update(
+        days={"type": "integer", "string": "Days"},
+        end_month={"type": "boolean", "string": "End of month"},
+        days_after={"type": "integer", "string": "Days after"},
+        months={"type": "integer", "string": "Months"},
+    )
+    for line in db.records["account.payment.term.line"].values():
+        line.update(days=line.pop("nb_days"), end_month=False, days_after=0, months=0)
+        line.pop("delay_type")
+    del db.models["res.partner"].fields["use_partner_credit_limit"]
+    with OdooStandin(db, version="16.0") as standin:
+        store = sqlite_store(tmp_path)
+        report = sync(standin, store)
+        assert report.total("rejected") == 0 and not report.notices
+        payments = stored(store, "payment")
+        assert payments["1"].memo == "INV/2026/00006" and payments["1"].status == "reconciled"
+        assert payments["5"].status == "posted"
+        customers = stored(store, "customer")
+        assert customers["10"].payment_terms is not None and customers["10"].payment_terms.days == 30
+        assert customers["10"].credit_limit is not None and customers["10"].credit_limit.amount == Decimal(
+            "30000.00"
+        )
+        assert customers["9"].credit_limit is None  # 0.0 and no use_partner_credit_limit: no limit
+
+
+def test_an_unsupported_version_is_synced_with_a_notice(tmp_path: Path) -> None:
+    with OdooStandin(version="15.0") as standin:
+        report = sync(standin, sqlite_store(tmp_path))
+        assert any(
+            "not a version this connector is tested with" in notice["message"] for notice in report.notices
+        )

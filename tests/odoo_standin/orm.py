@@ -490,7 +490,7 @@ class StandinDatabase:
         names = (
             list(fields)
             if fields
-            else [name for name in info.field_order if info.fields[name]["type"] != "binary"]
+            else [name for name in info.fields if info.fields[name]["type"] != "binary"]
         )
         for name in names:
             if name not in info.fields:
@@ -784,7 +784,7 @@ class StandinDatabase:
         self, user: User, info: ModelInfo, args: list[Any], kwargs: dict[str, Any], context: dict[str, Any]
     ) -> Any:
         allfields, attributes = self._take(args, kwargs, ("allfields", "attributes"), {})
-        names = allfields or info.field_order
+        names = allfields or list(info.fields)
         result = {}
         for name in names:
             spec = info.fields.get(name)

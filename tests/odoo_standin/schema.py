@@ -10,7 +10,7 @@ here, field by field, after Odoo 18's sources (``addons/account/models/account_p
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +176,6 @@ class ModelInfo:
     fields: dict[str, dict[str, Any]]
     order: str = "id"
     mail_thread: bool = False
-    field_order: list[str] = field(default_factory=list)
 
     @property
     def has_active(self) -> bool:
@@ -231,7 +230,6 @@ def load_models() -> dict[str, ModelInfo]:
             fields=fields,
             order=_ORDERS.get(name, "id"),
             mail_thread=name in _MAIL_THREADS,
-            field_order=list(fields),
         )
     for name, fields in DECLARED_FIELDS.items():
         models[name] = ModelInfo(
@@ -240,7 +238,6 @@ def load_models() -> dict[str, ModelInfo]:
             fields=fields,
             order=_ORDERS.get(name, "id"),
             mail_thread=name in _MAIL_THREADS,
-            field_order=list(fields),
         )
     return models
 
