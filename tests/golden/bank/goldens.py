@@ -17,6 +17,7 @@ from typing import Any
 
 from erp_recovery.connectors.bank import registry
 from erp_recovery.connectors.bank.model import InputFile, StatementSummary
+
 from erp_recovery.errors import ParseError
 from erp_recovery.model import canonical_json
 

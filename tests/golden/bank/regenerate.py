@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from goldens import dumps, fixture_cases, payload, shared_cases  # noqa: E402
+from goldens import dumps, fixture_cases, payload, shared_cases
 
 
 def main(argv: list[str] | None = None) -> int:

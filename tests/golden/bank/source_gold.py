@@ -35,11 +35,12 @@ class GoldTransaction:
 def genkgo_entries(path: Path) -> list[GoldTransaction]:
     """Entries of a genkgo/camt gold file (amounts are integers in the currency's minor unit)."""
     message = json.loads(path.read_text())
-    raw_entries: list[dict[str, Any]] = []
-    for record in message.get("getRecords") or ["__RECURSIVITY__"]:
-        # The first record is serialised inside the first entry; its place holds a marker.
-        listed = message.get("getEntries") if record == "__RECURSIVITY__" else record.get("getEntries")
-        raw_entries.extend(entry for entry in listed or [] if isinstance(entry, dict))
+    # Records already serialised elsewhere are "__RECURSIVITY__" markers: the top-level entries
+    # are then all the dump keeps (for a multi-statement file, those of one statement only).
+    raw_entries: list[dict[str, Any]] = [e for e in message.get("getEntries") or [] if isinstance(e, dict)]
+    for record in message.get("getRecords") or []:
+        if isinstance(record, dict):
+            raw_entries.extend(e for e in record.get("getEntries") or [] if isinstance(e, dict))
     entries = []
     for entry in raw_entries:
         money = entry["getAmount"]
@@ -88,7 +89,7 @@ _Mt940GoldLoader.add_multi_constructor("tag:yaml.org,2002:python/name:", lambda 
 
 def wolph_transactions(path: Path) -> list[GoldTransaction]:
     """Transactions of a WoLpH/mt940 gold file, in file order."""
-    document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Mt940GoldLoader)  # noqa: S506 - safe subclass
+    document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Mt940GoldLoader)
     result = []
     for transaction in document.get("transactions") or []:
         data = transaction["data"]
