@@ -83,3 +83,24 @@ def test_bad_override_is_a_config_error_naming_the_file(tmp_path):
 def test_unknown_jurisdiction_lists_valid_ones():
     with pytest.raises(ConfigError, match="valid: FR, EU, UK, DE"):
         load_profile("ES")
+
+
+def test_carry_forward_uses_the_last_known_rate_and_says_so():
+    """Rates are published twice a year; until the table is updated, dunning goes on with the last
+    known rate, marked as assumed in the source and in the notes of every computation."""
+    from erp_recovery.engines.legal import compute_late_charges, load_profile
+    from erp_recovery.model import Money
+
+    rates = load_rate_table(missing="carry_forward")
+    entry = rates.get("ecb_mro").in_force_on(dt.date(2026, 7, 1))
+    assert entry.assumed and entry.rate == rates.get("ecb_mro").entries[-1].rate
+    assert entry.source.startswith("ASSUMED UNCHANGED")
+    charges = compute_late_charges(
+        load_profile("FR"), rates, principal=Money.of("10000", "EUR"), due_date=dt.date(2026, 3, 31),
+        as_of=dt.date(2026, 7, 30), settlements=[], reference="F-1",
+    )
+    # H1 part from legal-rules.md (91 days × 12.15 % = 302.92) + H2 at the carried 2.15 % + 10.
+    assert len(charges.periods) == 2
+    assert charges.periods[1].annual_rate == charges.periods[0].annual_rate
+    assert any("carried forward" in note for note in charges.notes)
+    assert "carried forward" in charges.working()

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from erp_recovery.engines.legal.profiles import FeeRule, InterestRule, JurisdictionProfile
-from erp_recovery.engines.legal.rates import HalfYear, RateTable
+from erp_recovery.engines.legal.rates import ASSUMED_PREFIX, HalfYear, RateTable
 from erp_recovery.model.money import Money
 
 ONE_DAY = dt.timedelta(days=1)
@@ -374,6 +374,14 @@ def compute_late_charges(
             )
         if contractual_rate is not None:
             notes.extend(_check_contractual_floor(rule, rates, contractual_rate, interest_start, end))
+    assumed = sorted(
+        {period.reference_label for period in periods if period.rate_source.startswith(ASSUMED_PREFIX)}
+    )
+    if assumed:
+        notes.append(
+            f"reference rate not in the rate table for {', '.join(assumed)}: the last known rate was carried "
+            "forward; confirm it and add it to legal.rates_file"
+        )
     total_exact = sum((p.amount for p in periods), Decimal(0))
     interest = (
         Money(amount=total_exact, currency=principal.currency).quantized(ROUND_HALF_UP) if periods else zero

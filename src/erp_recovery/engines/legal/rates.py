@@ -3,7 +3,9 @@
 The rates are data: ``data/rates.toml`` ships with the package and a site may add or correct
 entries in an override file of the same shape (configuration key ``legal.rates_file``). A lookup
 for a date or half-year the table does not cover raises :class:`~erp_recovery.errors.ConfigError`
-naming the series and the period to add, so that a missing rate is never replaced by a guess.
+naming the series and the period to add — unless the table was loaded with
+``missing="carry_forward"``: then the last known rate is used, marked ``assumed`` with a source
+saying so, and every computation that used it carries a note asking to confirm it.
 """
 
 from __future__ import annotations
@@ -70,6 +72,24 @@ class RateEntry:
     #: ``changes`` series: in force from this date. ``half_year`` series: the half-year.
     effective: dt.date | None = None
     period: HalfYear | None = None
+    #: The table does not cover the date asked for; this last known rate was carried forward.
+    assumed: bool = False
+
+
+ASSUMED_PREFIX = "ASSUMED UNCHANGED"
+
+MissingRates = Literal["error", "carry_forward"]
+
+
+def _assumed(entry: RateEntry, name: str, needed: str, checked_to: str) -> RateEntry:
+    source = (
+        f"{ASSUMED_PREFIX}: no {name} rate recorded for {needed} (table checked to {checked_to}); "
+        f"the last known rate is carried forward — confirm it and add it to legal.rates_file. "
+        f"Last known: {entry.source}"
+    )
+    return RateEntry(
+        rate=entry.rate, source=source, effective=entry.effective, period=entry.period, assumed=True
+    )
 
 
 @dataclass(frozen=True)
@@ -79,12 +99,15 @@ class RateSeries:
     kind: SeriesKind
     entries: tuple[RateEntry, ...]
     valid_until: dt.date | None = None
+    carry_forward: bool = False
 
     def in_force_on(self, day: dt.date) -> RateEntry:
         """The rate in force on ``day`` (``changes`` series) or for its half-year (``half_year``)."""
         if self.kind == "half_year":
             return self.for_half_year(HalfYear.of(day))
         if self.valid_until is not None and day > self.valid_until:
+            if self.carry_forward and self.entries:
+                return _assumed(self.entries[-1], self.name, day.isoformat(), self.valid_until.isoformat())
             raise ConfigError(
                 f"the {self.name} table is only checked up to {self.valid_until.isoformat()}; a rate for "
                 f"{day.isoformat()} is needed. Add any change since then (or move valid_until forward) "
@@ -112,6 +135,14 @@ class RateSeries:
         for entry in self.entries:
             if entry.period == period:
                 return entry
+        earlier = [
+            entry
+            for entry in self.entries
+            if entry.period is not None and _sort_key(entry.period) < _sort_key(period)
+        ]
+        if self.carry_forward and earlier:
+            last = earlier[-1]
+            return _assumed(last, self.name, str(period), str(last.period))
         raise ConfigError(
             f"no {self.name} rate for {period} in the rate table; add "
             f'{{ period = "{period}", rate = ..., source = "..." }} to series.{self.name} in the rates '
@@ -126,6 +157,7 @@ class RateTable:
 
     series: Mapping[str, RateSeries] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    missing: MissingRates = "error"
 
     def get(self, name: str) -> RateSeries:
         try:
@@ -167,7 +199,7 @@ def _parse_entries(name: str, kind: SeriesKind, raw_values: Any, origin: str) ->
     return entries
 
 
-def _merge(tables: list[tuple[dict[str, Any], str]]) -> RateTable:
+def _merge(tables: list[tuple[dict[str, Any], str]], missing: MissingRates = "error") -> RateTable:
     merged: dict[str, dict[str, Any]] = {}
     for document, origin in tables:
         raw_series = document.get("series", {})
@@ -200,10 +232,11 @@ def _merge(tables: list[tuple[dict[str, Any], str]]) -> RateTable:
                 entry for _, entry in sorted(data["entries"].items(), key=lambda item: _sort_key(item[0]))
             ),
             valid_until=data["valid_until"],
+            carry_forward=missing == "carry_forward",
         )
         for name, data in merged.items()
     }
-    return RateTable(series=series, sources=tuple(origin for _, origin in tables))
+    return RateTable(series=series, sources=tuple(origin for _, origin in tables), missing=missing)
 
 
 def _sort_key(key: Any) -> tuple[int, int, int]:
@@ -222,15 +255,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"invalid TOML: {exc}", path=str(path)) from None
 
 
-def load_rate_table(override: Path | str | None = None) -> RateTable:
-    """The shipped rate table, with the entries of ``override`` (if given) added or replaced."""
+def load_rate_table(override: Path | str | None = None, *, missing: MissingRates = "error") -> RateTable:
+    """The shipped rate table, with the entries of ``override`` (if given) added or replaced.
+
+    ``missing`` says what a lookup beyond the table does: ``error`` (raise, naming what to add) or
+    ``carry_forward`` (use the last known rate, marked as assumed).
+    """
     shipped = resources.files("erp_recovery.engines.legal").joinpath("data", SHIPPED_RATES)
     documents = [
         (tomllib.loads(shipped.read_text(encoding="utf-8"), parse_float=Decimal), "rates.toml (shipped)")
     ]
     if override is not None:
         documents.append((_read_toml(Path(override)), str(override)))
-    return _merge(documents)
+    return _merge(documents, missing)
 
 
 def rate_table_from_documents(*documents: tuple[dict[str, Any], str]) -> RateTable:
