@@ -80,7 +80,14 @@ def test_reports_in_every_format(capsys, demo, tmp_path):
 
 
 def test_charges_refuses_a_missing_rate_then_uses_the_override(capsys, demo):
-    code, _, err = run(capsys, demo, "charges", "FA2026-0011", "--as-of", "2026-11-20")
+    code, out, _ = run(capsys, demo, "charges", "FA2026-0011", "--as-of", "2026-11-20")
+    assert code == 0
+    assert "carried forward" in out  # by default, past the table, with the assumption stated
+    config = demo / "erp-recovery-demo.toml"
+    strict = demo / "strict.toml"
+    strict.write_text(config.read_text(encoding="utf-8") + '\n[legal]\nmissing_rates = "error"\n', encoding="utf-8")
+    code = main(["--config", str(strict), "charges", "FA2026-0011", "--as-of", "2026-11-20"])
+    err = capsys.readouterr().err
     assert code == 2
     assert "ecb_mro" in err and "2026-07-01" in err
     override = demo / "rates-site.toml"
