@@ -9,10 +9,11 @@ Directory entries and macOS metadata (``__MACOSX/``, ``._*``) are skipped.
 
 from __future__ import annotations
 
+import io
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
-from typing import IO, Any, BinaryIO
+from typing import IO, BinaryIO
 
 from erp_recovery.errors import ParseError
 
@@ -28,25 +29,28 @@ def identify_head(head: bytes) -> bool:
     return head.startswith(_MAGIC)
 
 
-class _MemberStream:
+class _MemberStream(io.BufferedIOBase):
     """A member's stream that also closes the archive it was opened from."""
 
     def __init__(self, archive: zipfile.ZipFile, stream: IO[bytes]) -> None:
+        super().__init__()
         self._archive = archive
         self._stream = stream
 
-    def read(self, size: int = -1) -> bytes:
-        return self._stream.read(size)
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._stream.read(-1 if size is None else size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._stream.read(size if size and size > 0 else 1 << 16)
 
     def close(self) -> None:
-        self._stream.close()
-        self._archive.close()
-
-    def __enter__(self) -> _MemberStream:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
+        if not self.closed:
+            self._stream.close()
+            self._archive.close()
+        super().close()
 
 
 def _member_opener(opener: Callable[[], BinaryIO], member: str) -> Callable[[], BinaryIO]:
