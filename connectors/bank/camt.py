@@ -488,8 +488,8 @@ class CamtReader:
                         detail.end_to_end_id = value
                 elif name in _REFERENCE_NAMES:
                     detail.references[name] = value
-        kinds = multi.get("Refs/Prtry/Tp") or [values.get("Refs/Prtry/Tp")]
-        proprietary = multi.get("Refs/Prtry/Ref") or [values.get("Refs/Prtry/Ref")]
+        kinds = multi.get("Refs/Prtry/Tp") or [values.get("Refs/Prtry/Tp") or ""]
+        proprietary = multi.get("Refs/Prtry/Ref") or [values.get("Refs/Prtry/Ref") or ""]
         for kind, value in zip(kinds, proprietary, strict=False):
             if clean(value):
                 detail.references[f"Prtry.{clean(kind) or 'Prtry'}"] = str(clean(value))
@@ -507,7 +507,7 @@ class CamtReader:
         if instructed is not None and instructed_currency:
             detail.instructed = (instructed, instructed_currency)
         for role in ("Dbtr", "Cdtr"):
-            name = (
+            party_name = (
                 clean(values.get(f"RltdPties/{role}/Nm"))
                 or clean(values.get(f"RltdPties/{role}/Pty/Nm"))
                 or clean(values.get(f"RltdPties/{role}/Agt/FinInstnId/Nm"))
@@ -522,8 +522,8 @@ class CamtReader:
                 or clean(values.get(f"RltdAgts/{role}Agt/FinInstnId/BICFI"))
                 or clean(values.get(f"RltdPties/{role}/Agt/FinInstnId/BICFI"))
             )
-            if name or account or bic:
-                detail.parties[role] = (name, account, bic)
+            if party_name or account or bic:
+                detail.parties[role] = (party_name, account, bic)
         texts = _all(values, multi, "RmtInf/Ustrd")
         for reference in _all(values, multi, "RmtInf/Strd/CdtrRefInf/Ref"):
             normalised = structured_reference(reference)

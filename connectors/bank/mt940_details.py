@@ -184,11 +184,11 @@ def swift_structured(lines: Sequence[str]) -> Details | None:
     details.mandate_id = clean(values.get("MARF"))
     details.return_reason = clean(values.get("RTRN"))
     if values.get("CNTP"):
-        parts = [clean(part) for part in values["CNTP"].split("/")]
-        parts += [None] * (4 - len(parts))
-        details.counterparty_account, details.counterparty_bic, details.counterparty_name = parts[:3]
-        if parts[3]:
-            details.references["counterparty_city"] = str(parts[3])
+        counterparty: list[str | None] = [clean(part) for part in values["CNTP"].split("/")]
+        counterparty += [None] * (4 - len(counterparty))
+        details.counterparty_account, details.counterparty_bic, details.counterparty_name = counterparty[:3]
+        if counterparty[3]:
+            details.references["counterparty_city"] = str(counterparty[3])
     details.counterparty_name = details.counterparty_name or clean(values.get("NAME"))
     details.counterparty_account = details.counterparty_account or clean(values.get("IBAN"))
     details.counterparty_bic = details.counterparty_bic or clean(values.get("BIC"))
@@ -202,9 +202,9 @@ def swift_structured(lines: Sequence[str]) -> Details | None:
         ("ULTC", "ultimate_creditor"),
         ("ISDT", "settlement_date"),
     ):
-        value = clean(values.get(code))
-        if value:
-            details.references[name] = value
+        reference = clean(values.get(code))
+        if reference:
+            details.references[name] = reference
     return details
 
 

@@ -393,7 +393,7 @@ class OfxReader:
         user_date = node.text_of("DTUSER")
         if user_date:
             references["DTUSER"] = user_date
-        name = node.text_of("NAME") or node.text_of("PAYEE/NAME") or node.text_of("EXTDNAME")
+        payee = node.text_of("NAME") or node.text_of("PAYEE/NAME") or node.text_of("EXTDNAME")
         memo = node.text_of("MEMO")
         counterparty_account = node.text_of("BANKACCTTO/ACCTID") or node.text_of("CCACCTTO/ACCTID")
         fields: dict[str, Any] = {
@@ -403,8 +403,8 @@ class OfxReader:
             "value_date": value_date,
             "amount": Money(amount=amount, currency=transaction_currency),
             "status": "booked",
-            "counterparty_name": name,
-            "remittance": memo or name,
+            "counterparty_name": payee,
+            "remittance": memo or payee,
             "bank_reference": fitid,
             "transaction_code": node.text_of("TRNTYPE"),
             "references": references,
@@ -413,8 +413,8 @@ class OfxReader:
             "source_position": position,
             "source_refs": {"line": str(line)},
         }
-        if memo and name and name not in memo:
-            fields["remittance"] = join_texts(name, memo)
+        if memo and payee and payee not in memo:
+            fields["remittance"] = join_texts(payee, memo)
         fields.update(counterparty_account_fields(counterparty_account))
         return build_transaction(fields, file=self.file, line=line)
 

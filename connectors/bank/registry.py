@@ -67,7 +67,7 @@ def read_input(infile: InputFile, options: ReadOptions | None = None) -> Iterato
     if name is None:
         raise _unknown(infile)
     reader = READERS[name]
-    return reader.read(infile, options or ReadOptions())  # type: ignore[no-any-return]
+    return reader.read(infile, options or ReadOptions())
 
 
 def extract(path: Path, options: ReadOptions | None = None) -> Iterator[FileEvent]:
