@@ -21,6 +21,7 @@ from erp_recovery.errors import ErpRecoveryError
 #: Modules that add commands to the root group (each has ``register(group)``).
 COMMAND_MODULES = (
     "erp_recovery.cli.core",
+    "erp_recovery.cli.bank",
     "erp_recovery.cli.demo",
     "erp_recovery.cli.risk",
     "erp_recovery.cli.writeback",
