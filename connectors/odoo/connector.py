@@ -16,9 +16,11 @@ the others as deleted. What is read, per stream (Odoo 18 names, adapted to the s
   such a line changes (a reconciliation recomputes the line's residual and so its ``write_date``);
   each line is a partition (scope ``aml:<line id>``) so an unreconciliation is seen at once.
 
-Call budget: a sync that finds nothing new costs one ``search_read`` per model (plus version,
-login and ``fields_get`` per model, once per run); a page of ``page_size`` records costs one call
-(customers and payments one or two more to resolve partners, allocations two more).
+Call budget: a sync that finds nothing new costs one light ``search_read`` per model (ids and
+``write_date`` of the overlap window) and one ``read`` of the rows of the last two seconds seen,
+plus version, login and ``fields_get`` per model once per run; a full read costs one call per
+``page_size`` records (customers and payments one or two more to resolve partners, allocations
+two more).
 """
 
 from __future__ import annotations

@@ -98,13 +98,21 @@ class User:
 
 @dataclass
 class Clock:
-    """The server's clock: ``now`` moves only when told (each transaction ticks one second)."""
+    """The server's clock: it moves only when told; each transaction ticks 0.25 s.
+
+    Like PostgreSQL under Odoo, timestamps are stored with microseconds and read back to the
+    second: four transactions share each second, told apart only by their stored microseconds.
+    """
 
     current: dt.datetime = field(default_factory=lambda: dt.datetime(2026, 11, 22, 10, 0, 0))
 
-    def tick(self, seconds: int = 1) -> str:
+    def tick(self, seconds: float = 0.25) -> str:
         self.current += dt.timedelta(seconds=seconds)
-        return self.now()
+        return self.stamp()
+
+    def stamp(self) -> str:
+        """The stored form, with microseconds (compared and sorted as PostgreSQL does)."""
+        return self.current.strftime(DATETIME_FORMAT + ".%f")
 
     def now(self) -> str:
         return self.current.strftime(DATETIME_FORMAT)
@@ -512,6 +520,8 @@ class StandinDatabase:
         ftype = spec["type"]
         if ftype == "many2one":
             return [value, self.display_name(spec["relation"], value)] if value else False
+        if ftype == "datetime":
+            return value[:19] if value else False  # Odoo reads datetimes to the second
         if ftype in ("one2many", "many2many"):
             return list(value or [])
         if ftype in ("float", "monetary"):
