@@ -330,3 +330,29 @@ def test_the_audit_log_records_every_change_with_its_run(standin: OdooStandin, s
     assert conflict.base == {"value": {"amount": "10000.00", "currency": "USD"}}
     assert summary.status == "partial" and summary.counts["applied"] == 1 and summary.counts["conflict"] == 1
     assert Decimal(conflict.new["value"]["amount"]) == Decimal("12000.00")
+
+
+@pytest.mark.parametrize("protocol", ["xmlrpc", "json2"])
+def test_write_back_over_other_protocols(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, protocol: str
+) -> None:
+    from odoo_standin.seed import ADMIN_API_KEY
+
+    settings: dict[str, Any] = {"protocol": protocol}
+    version = "18.0"
+    if protocol == "json2":
+        monkeypatch.setenv(PASSWORD_ENV, ADMIN_API_KEY)
+        settings["login"] = None
+        version = "19.0"
+    with OdooStandin(version=version) as standin:
+        store = sqlite_store(tmp_path)
+        proposals = [
+            limit("10", "25000.50"),
+            Proposal(target=customer("15"), field="risk_flag", new="B", reason=Reason(rule="risk.grade")),
+            dunning("25", 1),
+        ]
+        plan = make_plan(SOURCE, connector(standin, **settings), proposals).plan
+        assert apply(standin, store, plan, settings=settings).counts()["applied"] == 3
+        assert apply(standin, store, plan, settings=settings).counts()["already_applied"] == 3
+        assert partner(standin, 10)["credit_limit"] == 25000.5
+        assert len([m for m in standin.db.records["mail.message"].values() if m["res_id"] == 25]) == 1
