@@ -257,11 +257,29 @@ class Json2Transport:
         }
 
     def version(self) -> dict[str, Any]:
+        """``/web/version``: a plain GET where the server allows it, else its JSON-RPC form."""
         response = self.session.get("/web/version", "version")
-        if response.status_code != 200:
-            raise _not_odoo(response, "JSON-2 /web/version", self.session.base_url)
-        payload: dict[str, Any] = response.json()
-        return payload
+        if response.status_code == 200:
+            try:
+                payload = response.json()
+            except ValueError:
+                payload = None
+            if isinstance(payload, dict) and ("version_info" in payload or "server_version_info" in payload):
+                return payload
+        body = encode_json({"jsonrpc": "2.0", "method": "call", "params": {}, "id": 1}).encode()
+        response = self.session.post("/web/version", body, {"Content-Type": "application/json"}, "version")
+        try:
+            reply = response.json()
+        except ValueError:
+            raise _not_odoo(response, "/web/version", self.session.base_url) from None
+        if (
+            response.status_code != 200
+            or not isinstance(reply, dict)
+            or not isinstance(reply.get("result"), dict)
+        ):
+            raise _not_odoo(response, "/web/version", self.session.base_url)
+        result: dict[str, Any] = reply["result"]
+        return result
 
     def call(self, model: str, method: str, ids: Sequence[int] | None, params: Mapping[str, Any]) -> Any:
         site = CallSite(self.session.site.url, self.session.site.database, None, model, method)

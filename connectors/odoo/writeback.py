@@ -200,6 +200,7 @@ class OdooWriteback:
             "mail.activity",
             [("res_model", "=", model), ("res_id", "in", ids), ("note", "ilike", "erp-recovery")],
             ["res_id", "note"],
+            context={"active_test": False},  # Odoo 17+ archives done activities of "keep done" types
         )
         for row, text in [(m, m.get("body")) for m in messages] + [(a, a.get("note")) for a in activities]:
             for part, key in _MARKER.findall(html.unescape(str(text or ""))):

@@ -76,6 +76,8 @@ class OdooStandin:
         self._failures: list[InjectedFailure] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        #: HTTP methods ``/web/version`` answers (Odoo 17/18 route it as JSON-RPC, POST only).
+        self.web_version_methods = {"GET", "POST"}
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -228,7 +230,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.owner.requests[self.path] += 1
-        if self.path == "/web/version" and self.owner.json2_enabled:
+        if (
+            self.path == "/web/version"
+            and self.owner.json2_enabled
+            and "GET" in self.owner.web_version_methods
+        ):
             payload = {
                 "version": self.owner.version,
                 "version_info": _version_payload(self.owner.version)["server_version_info"],
@@ -245,7 +251,11 @@ class _Handler(BaseHTTPRequestHandler):
         if failure is not None:
             self._send(failure.status, failure.body.encode(), "text/html")
             return
-        if path == "/jsonrpc":
+        if path == "/web/version" and "POST" in self.owner.web_version_methods:
+            request_id = (json.loads(body or b"{}") or {}).get("id")
+            reply = {"jsonrpc": "2.0", "id": request_id, "result": _version_payload(self.owner.version)}
+            self._send(200, json.dumps(reply).encode(), "application/json; charset=utf-8")
+        elif path == "/jsonrpc":
             self._jsonrpc(body)
         elif path.startswith("/xmlrpc/2/"):
             self._xmlrpc(path.removeprefix("/xmlrpc/2/"), body)

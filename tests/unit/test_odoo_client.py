@@ -204,6 +204,8 @@ def test_json2_with_an_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
         assert rows == [{"id": 10, "name": "Deco Addict", "credit_limit": Decimal("30000.0")}]
         with pytest.raises(MissingRecordError):
             client.write("res.partner", [4242], {"name": "x"})
+        standin.web_version_methods = {"POST"}  # /web/version as a JSON-RPC route only
+        assert client_for(standin, protocol="json2", login=None).version().major == 19
         monkeypatch.setenv(PASSWORD_ENV, "not-a-key")
         with pytest.raises(AuthenticationError, match="Invalid apikey"):
             client_for(standin, protocol="json2", login=None).search("res.partner", [])
