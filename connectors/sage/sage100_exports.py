@@ -24,11 +24,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from erp_recovery.connectors.sage.row_mapping import load_row_mapping, read_rows
-
 from erp_recovery.engines.legal.due_dates import days_then_end_of_month, end_of_month_then_days
-from erp_recovery.errors import MappingError
-from erp_recovery.mapping import load_mapping, mapped_records
+from erp_recovery.errors import ConfigError, MappingError
+from erp_recovery.mapping import MappingSpec, load_mapping, mapped_records, mapped_rows
+from erp_recovery.model.money import Money
 from erp_recovery.model.records import Customer, PaymentTerms
 from erp_recovery.sync.protocol import Notice, Origin
 
@@ -176,7 +175,7 @@ def load_exports(
     if echeancier is not None:
         rows = load_row_mapping(echeancier_mapping, base_dir=base_dir)
         rows.require("customer_id", "number", "due_date", origin=echeancier_mapping)
-        for _line, values in read_rows(rows, echeancier):
+        for _row, values in mapped_rows(rows, echeancier):
             key = piece_key(str(values["customer_id"]), str(values["number"]))
             due: dt.date = values["due_date"]
             # Several échéances for one invoice: the first one is when dunning may start.
@@ -186,14 +185,28 @@ def load_exports(
         rows = load_row_mapping(balance_agee_mapping, base_dir=base_dir)
         rows.require("customer_id", "balance", origin=balance_agee_mapping)
         exports.aged_file = str(balance_agee)
-        for line, values in read_rows(rows, balance_agee):
+        for row, values in mapped_rows(rows, balance_agee):
             customer_id = str(values["customer_id"]).strip()
             balance = _decimal(values["balance"])
-            exports.aged_balances[customer_id] = AgedBalance(customer_id, balance, line, values.get("name"))
+            exports.aged_balances[customer_id] = AgedBalance(
+                customer_id, balance, row.line, values.get("name")
+            )
     return exports
 
 
+def load_row_mapping(name_or_path: str, *, base_dir: Path | None = None) -> MappingSpec:
+    """A mapping whose rows are read as values (``entity = "row"``), refused otherwise."""
+    spec = load_mapping(name_or_path, base_dir=base_dir)
+    if not spec.is_row:
+        raise ConfigError(
+            f"mapping {spec.mapping.name!r} has entity {spec.mapping.entity!r}; this export is read "
+            'with a mapping of entity "row"',
+            path=str(name_or_path),
+        )
+    return spec
+
+
 def _decimal(value: Any) -> Decimal:
-    if isinstance(value, dict):  # a "money" typed field
-        return Decimal(value["amount"])
+    if isinstance(value, Money):  # a "money" typed field
+        return value.amount
     return Decimal(value) if value is not None else Decimal(0)

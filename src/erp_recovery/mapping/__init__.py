@@ -1,11 +1,12 @@
 """Declarative mappings: tabular exports (CSV, fixed width) → canonical records, described as data."""
 
-from erp_recovery.mapping.spec import FieldRule, Layout, MappingSpec
+from erp_recovery.mapping.spec import ROW_ENTITY, FieldRule, Layout, MappingSpec
 from erp_recovery.mapping.tabular import (
     Row,
     TabularReader,
     load_mapping,
     mapped_records,
+    mapped_rows,
     parse_date,
     parse_mapping,
     parse_number,
@@ -13,6 +14,7 @@ from erp_recovery.mapping.tabular import (
 )
 
 __all__ = [
+    "ROW_ENTITY",
     "FieldRule",
     "Layout",
     "MappingSpec",
@@ -20,6 +22,7 @@ __all__ = [
     "TabularReader",
     "load_mapping",
     "mapped_records",
+    "mapped_rows",
     "parse_date",
     "parse_mapping",
     "parse_number",

@@ -4,7 +4,7 @@ A mapping is a TOML file an admin can edit without code::
 
     [mapping]
     name = "Sage 100 - export des tiers"
-    entity = "customer"                 # customer | invoice | payment | bank_transaction | allocation
+    entity = "customer"                 # customer | invoice | payment | bank_transaction | allocation | row
 
     [layout]
     format = "delimited"                # delimited | fixed
@@ -31,6 +31,12 @@ A mapping is a TOML file an admin can edit without code::
     number = { template = "{Journal}-{Pièce}" }       # several columns
 
 Fixed-width layouts give ``start`` (1-based) and ``length`` instead of ``column``.
+
+``entity = "row"`` is for exports that are not one canonical record per row (a Sage 100
+échéancier, a balance âgée, a Sage 50 audit trail): the same layout, filters and field rules, but
+each row becomes a plain dict of converted values (``mapped_rows``), with field names the
+connector reading it documents (it checks them with :meth:`MappingSpec.require`); no field is
+mandatory to the engine.
 """
 
 from __future__ import annotations
@@ -39,7 +45,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from erp_recovery.errors import ConfigError
 from erp_recovery.model.records import RECORD_TYPES
+
+#: The entity of mappings whose rows become plain dicts, not canonical records.
+ROW_ENTITY = "row"
 
 FieldType = Literal["str", "int", "decimal", "money", "date", "bool", "enum", "list"]
 
@@ -57,8 +67,9 @@ class MappingInfo(_Strict):
     @field_validator("entity")
     @classmethod
     def _entity(cls, value: str) -> str:
-        if value not in RECORD_TYPES:
-            raise ValueError(f"unknown entity {value!r}; allowed: {', '.join(sorted(RECORD_TYPES))}")
+        if value != ROW_ENTITY and value not in RECORD_TYPES:
+            allowed = ", ".join([*sorted(RECORD_TYPES), ROW_ENTITY])
+            raise ValueError(f"unknown entity {value!r}; allowed: {allowed}")
         return value
 
 
@@ -155,8 +166,35 @@ class MappingSpec(_Strict):
     filter: tuple[Filter, ...] = ()
     fields: dict[str, FieldRule]
 
+    @property
+    def is_row(self) -> bool:
+        """Rows become plain dicts (``entity = "row"``), not canonical records."""
+        return self.mapping.entity == ROW_ENTITY
+
+    def require(self, *names: str, origin: str | None = None) -> None:
+        """Check a row mapping defines the fields its reader needs (ConfigError naming them)."""
+        missing = [name for name in names if name not in self.fields]
+        if missing:
+            listed = ", ".join(f"fields.{name}" for name in missing)
+            raise ConfigError(
+                f"mapping {self.mapping.name!r} must define {listed}; it defines "
+                f"{', '.join(self.fields) or 'none'}",
+                path=origin,
+            )
+
     @model_validator(mode="after")
     def _fields(self) -> MappingSpec:
+        if not self.is_row:
+            self._check_record_fields()
+        if self.layout.format == "fixed":
+            for name, rule in self.fields.items():
+                if rule.column is not None or rule.position is not None:
+                    raise ValueError(
+                        f"fields.{name}: a fixed-width layout reads start/length, not column/position"
+                    )
+        return self
+
+    def _check_record_fields(self) -> None:
         if "external_id" not in self.fields:
             raise ValueError("fields.external_id is required (the record's identity in its source)")
         model = RECORD_TYPES[self.mapping.entity]
@@ -167,10 +205,3 @@ class MappingSpec(_Strict):
                 raise ValueError(
                     f"fields.{name}: {self.mapping.entity} has no field {top!r}; fields: {allowed}"
                 )
-        if self.layout.format == "fixed":
-            for name, rule in self.fields.items():
-                if rule.column is not None or rule.position is not None:
-                    raise ValueError(
-                        f"fields.{name}: a fixed-width layout reads start/length, not column/position"
-                    )
-        return self

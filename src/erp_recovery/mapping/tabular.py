@@ -2,6 +2,11 @@
 
 Reading is streamed line by line. Errors name the file, the line (1-based, as an editor shows it)
 and the column; a mapping that does not fit the file's header fails before any row is read.
+
+Record mappings yield canonical records (:func:`mapped_records`); row mappings (``entity = "row"``)
+yield plain dicts of converted values (:func:`mapped_rows`): every field of the mapping is a key
+(``None`` when the cell is empty and the rule has no default), dotted names nest as in records,
+and ``money`` cells become :class:`~erp_recovery.model.money.Money`.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pydantic import ValidationError
 from erp_recovery.config import config_error_from_validation
 from erp_recovery.errors import ConfigError, MappingError
 from erp_recovery.mapping.spec import FieldRule, MappingSpec
+from erp_recovery.model.money import Money
 from erp_recovery.model.records import RECORD_TYPES, Record
 from erp_recovery.textfiles import file_encoding
 
@@ -92,7 +98,8 @@ class TabularReader:
         self.spec = spec
         self.path = path
         self.layout = spec.layout
-        self.model = RECORD_TYPES[spec.mapping.entity]
+        #: The canonical record class, None for a row mapping.
+        self.model: type[Record] | None = None if spec.is_row else RECORD_TYPES[spec.mapping.entity]
         self.columns: dict[str, int] = {}
         self.encoding = file_encoding(path, self.layout.encoding)
 
@@ -244,28 +251,34 @@ class TabularReader:
             text = text.ljust(self.layout.record_length)
         return text[rule.start - 1 : rule.start - 1 + rule.length]
 
+    def _converted(self, row: Row, name: str, rule: FieldRule) -> tuple[Any, str | int]:
+        """(converted value, the column it came from) of one field; a bad cell raises MappingError."""
+        column = rule.column or rule.position or (f"{rule.start}-{rule.length}" if rule.start else name)
+        raw = self.raw_value(row, name, rule)
+        try:
+            value = convert(raw, rule, self.layout, self._currency(row, rule))
+        except ValueError as exc:
+            raise MappingError(
+                f"fields.{name}: {exc}", file=str(self.path), line=row.line, column=column
+            ) from None
+        if value is None and rule.required:
+            raise MappingError(
+                f"fields.{name} is required but empty", file=str(self.path), line=row.line, column=column
+            )
+        return value, column
+
     def to_record(self, row: Row) -> Record:
         """The canonical record of one row; a value that does not fit raises MappingError."""
+        if self.model is None:
+            raise ConfigError(
+                f"mapping {self.spec.mapping.name!r} has entity 'row': read it with mapped_rows",
+                path=str(self.path),
+            )
         data: dict[str, Any] = {}
         for name, rule in self.spec.fields.items():
-            column = rule.column or rule.position or (f"{rule.start}-{rule.length}" if rule.start else name)
-            raw = self.raw_value(row, name, rule)
-            try:
-                value = convert(raw, rule, self.layout, self._currency(row, rule))
-            except ValueError as exc:
-                raise MappingError(
-                    f"fields.{name}: {exc}", file=str(self.path), line=row.line, column=column
-                ) from None
-            if value is None:
-                if rule.required:
-                    raise MappingError(
-                        f"fields.{name} is required but empty",
-                        file=str(self.path),
-                        line=row.line,
-                        column=column,
-                    )
-                continue
-            _set_dotted(data, name, value)
+            value, _column = self._converted(row, name, rule)
+            if value is not None:
+                _set_dotted(data, name, value)
         data.setdefault("source_refs", {"file": self.path.name, "line": str(row.line)})
         try:
             return self.model.model_validate(data)
@@ -281,6 +294,22 @@ class TabularReader:
                 column=failing_column,
             ) from None
 
+    def to_row(self, row: Row) -> dict[str, Any]:
+        """The converted values of one row, one key per field (None when empty); money as Money."""
+        values: dict[str, Any] = {}
+        for name, rule in self.spec.fields.items():
+            value, column = self._converted(row, name, rule)
+            if rule.type == "money" and isinstance(value, dict):
+                try:
+                    value = Money(**value)
+                except ValidationError as exc:
+                    message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                    raise MappingError(
+                        f"fields.{name}: {message}", file=str(self.path), line=row.line, column=column
+                    ) from None
+            _set_dotted(values, name, value)
+        return values
+
     def _currency(self, row: Row, rule: FieldRule) -> str | None:
         if rule.currency_column:
             return self._cell(row.cells, rule.currency_column, row.line).strip() or rule.currency
@@ -289,6 +318,10 @@ class TabularReader:
     def records(self) -> Iterator[tuple[Row, Record]]:
         for row in self.rows():
             yield row, self.to_record(row)
+
+    def dicts(self) -> Iterator[tuple[Row, dict[str, Any]]]:
+        for row in self.rows():
+            yield row, self.to_row(row)
 
 
 def _chain_one(first: tuple[int, str], rest: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
@@ -397,4 +430,15 @@ def convert(raw: Any, rule: FieldRule, layout: Any, currency: str | None) -> Any
 
 def mapped_records(spec: MappingSpec, path: Path) -> Iterator[tuple[Row, Record]]:
     """All (row, record) pairs of a file; the first bad row raises MappingError (file, line, column)."""
+    if spec.is_row:
+        raise ConfigError(
+            f"mapping {spec.mapping.name!r} has entity 'row': its rows are read with mapped_rows",
+            path=str(path),
+        )
     return TabularReader(spec, path).records()
+
+
+def mapped_rows(spec: MappingSpec, path: Path) -> Iterator[tuple[Row, dict[str, Any]]]:
+    """All (row, converted values) pairs of a file, for any mapping (``entity = "row"`` ones above
+    all); the first bad cell raises MappingError (file, line, column)."""
+    return TabularReader(spec, path).dicts()
