@@ -131,3 +131,13 @@ def test_a_conflict_exits_with_one(
     assert code == 1
     assert "CONFLICT: customer 10 (Deco Addict)" in output
     assert standin.db.records["res.partner"][10]["credit_limit"] == 45000.0
+
+
+def test_sync_and_check_from_the_cli(invoke: Callable[..., tuple[int, str]], standin: OdooStandin) -> None:
+    code, output = invoke("sources", "check", SOURCE)
+    assert code == 0, output
+    assert "Odoo 18.0 at http://127.0.0.1" in output and "company YourCompany (USD)" in output
+    code, output = invoke("sync", SOURCE, "--json")
+    assert code == 0, output
+    code, output = invoke("sync", SOURCE, "--json")
+    assert code == 0 and '"read": 0' in output
