@@ -18,6 +18,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as fr_siren
 from stdnum.fr import siret as fr_siret
+from stdnum.gb import vat as gb_vat
 
 
 def _text(value: Any, what: str) -> str:
@@ -43,9 +44,13 @@ def validate_siret(value: Any) -> str:
 
 
 def validate_vat(value: Any) -> str:
-    """EU VAT number (any member state, plus GB/XI and CH via stdnum's EU module)."""
+    """EU VAT number (any member state, XI and CH via stdnum's EU module), or a UK one (``GB``
+    prefix, ``stdnum.gb.vat``: stdnum's EU module no longer lists GB since Brexit)."""
+    text = _text(value, "VAT number")
     try:
-        return str(eu_vat.validate(_text(value, "VAT number")))
+        if text.strip().upper().startswith("GB"):
+            return "GB" + str(gb_vat.validate(text))
+        return str(eu_vat.validate(text))
     except StdnumError as exc:
         raise ValueError(f"invalid VAT number {value!r}: {exc}") from None
 
