@@ -25,9 +25,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from erp_recovery.connectors.csv.writeback import CsvWriteback, CsvWritebackSettings
 from pydantic import Field
 
-from erp_recovery.errors import MappingError, ParseError, SkippableRecord
+from erp_recovery.errors import ConfigError, MappingError, ParseError, SkippableRecord
 from erp_recovery.mapping import MappingSpec, Row, TabularReader, load_mapping
 from erp_recovery.mapping.tabular import convert
 from erp_recovery.model.records import Record
@@ -42,6 +43,8 @@ from erp_recovery.sync.protocol import (
     SourceSettings,
     StreamSpec,
 )
+from erp_recovery.writeback.plan import ActionChange, FieldChange
+from erp_recovery.writeback.target import Observed
 
 BATCH_SIZE = 500
 
@@ -55,6 +58,8 @@ class CsvStreamSettings(SourceSettings):
 class CsvSettings(SourceSettings):
     streams: dict[str, CsvStreamSettings] = Field(min_length=1)
     strict: bool = True
+    #: Write-back as an import file in the export's layout (see ``connectors/csv/writeback.py``).
+    writeback: CsvWritebackSettings | None = None
 
 
 def file_sha256(path: Path) -> str:
@@ -75,6 +80,7 @@ class CsvConnector(Connector):
         super().__init__(source, settings)
         self._mappings: dict[str, MappingSpec] = {}
         self._readers: dict[str, TabularReader] = {}
+        self.supports_writeback = settings.writeback is not None
 
     def _mapping(self, stream: str) -> MappingSpec:
         if stream not in self._mappings:
@@ -143,6 +149,38 @@ class CsvConnector(Connector):
     def _identity(self, reader: TabularReader, row: Row) -> str:
         rule = reader.spec.fields["external_id"]
         return str(convert(reader.raw_value(row, "external_id", rule), rule, reader.layout, None))
+
+    # -- write-back ------------------------------------------------------------------------------
+
+    def _writeback(self) -> CsvWriteback:
+        settings = self.settings.writeback
+        if settings is None:
+            raise ConfigError(
+                f"source {self.source.name} has no [sources.settings.writeback]", key="writeback"
+            )
+        if settings.stream not in self.settings.streams:
+            raise ConfigError(
+                f"writeback.stream {settings.stream!r} is not a stream of source {self.source.name}; "
+                f"streams: {', '.join(self.settings.streams)}",
+                key="writeback.stream",
+            )
+        files = self._files(settings.stream)
+        if not files:
+            raise ConfigError(f"no export file for stream {settings.stream!r} to write back against")
+        actions = self.source.resolve_path(settings.actions_output) if settings.actions_output else None
+        return CsvWriteback(
+            settings,
+            self._mapping(settings.stream),
+            files[-1],
+            self.source.resolve_path(settings.output),
+            actions,
+        )
+
+    def read_current(self, changes: Sequence[FieldChange | ActionChange]) -> dict[str, Observed]:
+        return self._writeback().read_current(changes)
+
+    def write(self, changes: Sequence[FieldChange | ActionChange]) -> None:
+        self._writeback().write(changes)
 
     def to_canonical(self, stream: StreamSpec, raw: RawRecord) -> Record:
         if isinstance(raw.data, Record):

@@ -113,7 +113,7 @@ class OdooConnector(Connector):
         "Odoo 16-19 (JSON-RPC, XML-RPC, JSON-2): customers, invoices, credit notes, payments, "
         "reconciliations; writes back credit limits, risk tags, dunning activities and messages"
     )
-    supports_writeback: ClassVar[bool] = True
+    supports_writeback = True
 
     def __init__(self, source: SourceConfig, settings: SourceSettings) -> None:
         super().__init__(source, settings)

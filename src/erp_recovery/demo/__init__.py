@@ -68,6 +68,19 @@ snapshot = true
 path = "{data / "allocations.csv"}"
 mapping = "csv_allocations"
 snapshot = true
+# Write-back: an import file in the customers export's layout, and a log of dunning steps.
+[sources.settings.writeback]
+stream = "customers"
+output = "{database.stem}-outbox/customers-import.csv"
+actions_output = "{database.stem}-outbox/dunning-steps.csv"
+[sources.settings.writeback.columns]
+credit_limit = "credit_limit"
+risk_flag = "risk_code"
+
+[writeback]
+owned_fields = ["credit_limit", "risk_flag", "dunning_step"]
+# The demo has a dozen customers; a real ledger keeps the default safety share (0.2).
+max_share = 1.0
 """
 
 
@@ -115,9 +128,16 @@ def _risk_stage(context: StageContext) -> dict[str, Any]:
     return risk_stage(context)
 
 
+def _writeback_stage(context: StageContext) -> dict[str, Any]:
+    from erp_recovery.demo.writeback_stage import plan_and_apply
+
+    return plan_and_apply(context, source="demo-books")
+
+
 #: (name, stage) in the order the demo runs them. Later engines insert theirs after "sync".
 STAGES: list[tuple[str, Stage]] = [
     ("sync", _sync_stage),
     ("receivables", _receivables_stage),
     ("risk", _risk_stage),
+    ("writeback", _writeback_stage),
 ]

@@ -117,7 +117,8 @@ class TabularReader:
         except OSError as exc:
             raise MappingError(f"cannot read file: {exc.strerror}", file=str(self.path)) from None
 
-    def _separator(self, first_line: str) -> str:
+    def separator(self, first_line: str) -> str:
+        """The layout's separator, or the one guessed from the header line when it says 'auto'."""
         if self.layout.separator != "auto":
             return self.layout.separator
         counts = {sep: first_line.count(sep) for sep in (";", "\t", "|", ",")}
@@ -146,7 +147,7 @@ class TabularReader:
                 break
         if header_line is None:
             return
-        separator = self._separator(header_line[1])
+        separator = self.separator(header_line[1])
         if layout.header:
             header = self._split(header_line[1], separator, header_line[0])
             self.columns = {name.strip(): index for index, name in enumerate(header) if name.strip()}

@@ -163,7 +163,8 @@ class Connector(ABC):
 
     # -- write-back primitives (connectors that support write-back override both) -----------------
 
-    supports_writeback: ClassVar[bool] = False
+    #: Set (on the class, or per instance when it depends on settings) by write-back connectors.
+    supports_writeback: bool = False
 
     def read_current(self, changes: Sequence[FieldChange | ActionChange]) -> Mapping[str, Observed]:
         """Current state of the targets of ``changes``, keyed by ``change.slot``.
