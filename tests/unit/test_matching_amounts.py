@@ -70,15 +70,29 @@ def test_when_several_combinations_fit_the_oldest_is_suggested_not_applied() -> 
     assert allocated(proposal) == {"FA-2": "200.00", "FA-3": "150.00"}
 
 
-def test_two_open_items_of_the_same_amount_suggest_the_oldest() -> None:
+def test_identical_amounts_without_indication_are_imputed_to_the_debt_due_first() -> None:
+    # Code civil art. 1342-10: without indication, a payment goes to the debts due, the oldest first
     invoices = [
-        invoice("I1", "FA-7", "C1", "480.00", issue="2024-02-01"),
-        invoice("I2", "FA-5", "C1", "480.00", issue="2024-01-01"),
+        invoice("I1", "FA-7", "C1", "480.00", issue="2024-02-01", due="2024-03-01"),
+        invoice("I2", "FA-5", "C1", "480.00", issue="2024-01-01", due="2024-03-31"),
+        invoice("I3", "FA-9", "C1", "480.00", issue="2024-01-20", due="2024-02-20"),
     ]
     proposal = only(run(CUSTOMERS, invoices, [credit("T1", "480.00", name="DUPONT ET FILS")]), "T1")
-    assert proposal.status == "suggested"
-    assert allocated(proposal) == {"FA-5": "480.00"}
+    assert proposal.status == "auto"
+    assert allocated(proposal) == {"FA-9": "480.00"}
+    assert "imputed_oldest" in proposal.flags
     assert "amount_exact_oldest" in rules(proposal)
+
+
+def test_identical_amounts_with_an_unreadable_reference_are_only_suggested() -> None:
+    invoices = [
+        invoice("I1", "FA-2024-00123", "C1", "100.00", issue="2024-01-05"),
+        invoice("I2", "FA-2024-00125", "C1", "100.00", issue="2024-01-06"),
+    ]
+    transaction = credit("T1", "100.00", name="DUPONT ET FILS", remittance="FA-2024-00124")
+    proposal = only(run(CUSTOMERS, invoices, [transaction]), "T1")
+    assert proposal.status == "suggested"
+    assert "amount_tie" in proposal.flags
 
 
 def test_a_partial_payment_naming_its_invoice_is_applied_to_it() -> None:

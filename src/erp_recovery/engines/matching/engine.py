@@ -25,12 +25,17 @@ later credit naming an invoice that an earlier one already paid is flagged as a 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from rapidfuzz.distance import OSA
 
 from erp_recovery.engines.matching.amounts import Combination, find_combinations
 from erp_recovery.engines.matching.bank_refs import bank_refs
@@ -70,6 +75,7 @@ BLOCKING_FLAGS: frozenset[str] = frozenset(
         "rejected_before",
         "duplicate_payment",
         "cross_currency",
+        "unknown_reference",
     }
 )
 _CAP = Decimal("0.99")
@@ -131,24 +137,56 @@ class _Credit:
     rejected: frozenset[str]
     rejected_evidence: Evidence | None
     outcome: _Outcome | None = None
+    #: An earlier credit with the same payer, amount and text a few days before (possible duplicate).
+    repeat_of: BankTransaction | None = None
 
     @property
     def id(self) -> str:
         return self.transaction.external_id
 
 
+def _rank(outcome: _Outcome) -> tuple[int, Decimal]:
+    """Which of two outcomes for one credit is better: status first, then confidence."""
+    return (
+        {"auto": 3, "suggested": 2, "accepted": 4}.get(outcome.status, 0 if not outcome.flags else 1),
+        outcome.confidence,
+    )
+
+
 def _money(amount: Decimal, currency: str) -> Money:
     return Money(amount=amount, currency=currency)
+
+
+def _evidence(**values: Any) -> Evidence:
+    return Evidence(**values)
 
 
 def _quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the run builds its many small objects.
+
+    A run over 200,000 open items allocates millions of objects that all live until its end; the
+    collector would walk the whole heap again and again for nothing. Memory is unaffected (the
+    objects are alive anyway); the collector is restored on the way out.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def match(data: MatchInput, settings: MatchSettings | None = None) -> MatchResult:
     """Match bank credits to open items. Pure and deterministic (see the module docstring)."""
-    run = _Run(data, settings or MatchSettings())
-    proposals = run.execute()
+    with _collector_paused():
+        run = _Run(data, settings or MatchSettings())
+        proposals = run.execute()
     result = MatchResult(tuple(proposals))
     logger.info("matching: %s transactions, %s", len(proposals), result.counts())
     return result
@@ -159,7 +197,11 @@ class _Run:
         self.data = data
         self.settings = settings
         self.weights = settings.weights
-        self.items = build_items(data.invoices)
+        #: Pass 3: proposals are suggestions at most.
+        self.suggest_only = False
+        first_day = min((tx.booking_date for tx in data.bank_transactions), default=None)
+        closed_since = first_day - dt.timedelta(days=settings.closed_items_days) if first_day else None
+        self.items = build_items(data.invoices, closed_since)
         self.items_by_id = {item.id: item for item in self.items}
         self.references = ReferenceIndex(self.items, settings)
         self.payers = PayerIndex(data.customers, data.memory, settings)
@@ -227,30 +269,50 @@ class _Run:
                 continue
             credits.append(credit)
 
-        # pass 1: credits naming our invoices, auto only
-        for credit in credits:
-            outcome = self._by_references(credit)
-            if outcome is not None and outcome.status == "auto":
-                self._commit(credit, outcome)
-        # pass 2: identified payers without usable references, auto only
+        self._mark_repeats(credits)
+        #: Payers who name our invoices on some of their credits (then a credit naming none is odd).
+        self.referencing_payers = {
+            self._payer_key(credit.transaction) for credit in credits if credit.reading.hits
+        } - {""}
+        # passes 1 and 2 decide only what is unambiguous (auto); run twice, since what pass 2 learns
+        # (IBANs, names) can make a pass-1 credit unambiguous
+        for _ in range(2):
+            decided = 0
+            # pass 1: credits naming our invoices
+            for credit in credits:
+                if credit.outcome is None:
+                    outcome = self._by_references(credit)
+                    if outcome is not None and outcome.status == "auto":
+                        self._commit(credit, outcome)
+                        decided += 1
+            # pass 2: identified payers without usable references, by amount
+            for credit in credits:
+                if credit.outcome is not None:
+                    continue
+                self._refresh_identity(credit)
+                if self._references_usable(credit):
+                    continue
+                outcome = self._by_payer(credit)
+                if outcome is not None and outcome.status == "auto":
+                    self._commit(credit, outcome)
+                    decided += 1
+            if not decided:
+                break
+        # pass 3: everything left gets its best proposal, in booking order, as a suggestion at most
+        # (what earlier suggestions took never makes a later credit unambiguous)
+        self.suggest_only = True
         for credit in credits:
             if credit.outcome is not None:
                 continue
             self._refresh_identity(credit)
-            if self._has_open_references(credit):
-                continue
-            outcome = self._by_payer(credit)
-            if outcome is not None and outcome.status == "auto":
-                self._commit(credit, outcome)
-        # pass 3: everything left gets its best proposal, in booking order
-        for credit in credits:
-            if credit.outcome is not None:
-                continue
-            self._refresh_identity(credit)
             outcome = self._by_references(credit)
-            if outcome is None or (outcome.status == "unmatched" and not outcome.flags):
+            if (
+                outcome is None
+                or (outcome.status == "unmatched" and not outcome.flags)
+                or "payer_conflict" in outcome.flags
+            ):
                 by_payer = self._by_payer(credit)
-                if by_payer is not None and (outcome is None or by_payer.status != "unmatched"):
+                if by_payer is not None and (outcome is None or _rank(by_payer) > _rank(outcome)):
                     outcome = by_payer
             if outcome is None:
                 outcome = self._unknown(credit)
@@ -269,7 +331,7 @@ class _Run:
                 rule=rule,
                 reason=reason,
                 flags=list(flags),
-                evidence=[Evidence(rule=rule, detail=reason, amounts=(tx.amount,))],
+                evidence=[_evidence(rule=rule, detail=reason, amounts=(tx.amount,))],
             )
 
         if tx.status != "booked":
@@ -283,7 +345,7 @@ class _Run:
         if tx.external_id in self.erp_reconciled:
             invoices = self.erp_reconciled[tx.external_id]
             outcome = refuse("erp_reconciled", f"already reconciled in the ERP with {', '.join(invoices)}")
-            outcome.evidence[0] = Evidence(
+            outcome.evidence[0] = _evidence(
                 rule="erp_reconciled",
                 detail=outcome.reason,
                 invoice_ids=tuple(invoices),
@@ -304,7 +366,8 @@ class _Run:
         if not self.data.payments or not candidates:
             return {}
         window = dt.timedelta(days=self.settings.erp_payment_window_days)
-        first_day = min(tx.booking_date for tx in candidates) - dt.timedelta(days=1)
+        # an ERP payment dated before the first bank line we hold has its bank line elsewhere
+        first_day = min(tx.booking_date for tx in candidates)
         by_amount: dict[tuple[str, Decimal], list[Payment]] = defaultdict(list)
         for payment in sorted(self.data.payments, key=lambda entry: (entry.date, entry.external_id)):
             if payment.status != "cancelled" and payment.date >= first_day and payment.customer_id:
@@ -331,7 +394,7 @@ class _Run:
                     reason=reason,
                     customer_id=payment.customer_id,
                     evidence=[
-                        Evidence(rule="erp_booked", detail=reason, amounts=(tx.amount, payment.amount))
+                        _evidence(rule="erp_booked", detail=reason, amounts=(tx.amount, payment.amount))
                     ],
                 )
                 break
@@ -344,7 +407,7 @@ class _Run:
         for decision in self.rejections.get(tx.external_id, ()):
             rejected.update(decision.invoice_ids)
         if rejected:
-            rejected_evidence = Evidence(
+            rejected_evidence = _evidence(
                 rule="rejected_before",
                 detail=f"a person rejected {', '.join(sorted(rejected))} for this bank line",
                 invoice_ids=tuple(sorted(rejected)),
@@ -362,12 +425,12 @@ class _Run:
         )
 
     def _refresh_identity(self, credit: _Credit) -> None:
-        if credit.identity is None or credit.identity.rule == "name_fuzzy":
-            tx = credit.transaction
-            identity = self.payers.identify(tx.counterparty_iban, tx.counterparty_name)
-            if isinstance(identity, PayerIdentity):
-                credit.identity = identity
-                credit.tie = None
+        """Identify the payer again: IBANs and names learned earlier in the run may now say more."""
+        tx = credit.transaction
+        identity = self.payers.identify(tx.counterparty_iban, tx.counterparty_name)
+        if isinstance(identity, PayerIdentity):
+            credit.identity = identity
+            credit.tie = None
 
     def _non_customer(self, credit: _Credit) -> _Outcome | None:
         if credit.identity is not None or credit.reading.hits:
@@ -383,7 +446,7 @@ class _Run:
                         rule="non_customer",
                         reason=reason,
                         flags=["non_customer"],
-                        evidence=[Evidence(rule="non_customer", detail=reason, tokens=(text.strip(),))],
+                        evidence=[_evidence(rule="non_customer", detail=reason, tokens=(text.strip(),))],
                     )
         return None
 
@@ -400,7 +463,7 @@ class _Run:
 
     def _rate_evidence(self, credit: _Credit, currency: str, received: Decimal) -> Evidence:
         rate = self.settings.rate(credit.currency, currency)
-        return Evidence(
+        return _evidence(
             rule="exchange_rate",
             detail=f"{credit.amount} {credit.currency} converted at the configured rate {rate} = {received} {currency}",
             amounts=(_money(credit.amount, credit.currency), _money(received, currency)),
@@ -415,8 +478,96 @@ class _Run:
         found.sort(key=lambda item: item.age_key)
         return found
 
-    def _has_open_references(self, credit: _Credit) -> bool:
-        return any(hit.item.remaining > 0 for hit in credit.reading.hits)
+    def _references_usable(self, credit: _Credit) -> bool:
+        """Whether the credit names an open item that the payer (if known) may pay."""
+        return any(
+            hit.item.remaining > 0 and self._consistent(credit, hit.item) for hit in credit.reading.hits
+        )
+
+    @staticmethod
+    def _explained_tokens(credit: _Credit, items: Sequence[OpenItem]) -> tuple[str, ...]:
+        """Leftover words of the remittance that are a cut or mistyped form of these items' numbers."""
+        explained = []
+        for window in credit.reading.leftovers:
+            core = window.core
+            for item in items:
+                if not item.core:
+                    continue
+                cut = len(core) >= 4 and item.core.startswith(core)
+                if cut or (
+                    abs(len(item.core) - len(core)) <= 1
+                    and OSA.distance(core, item.core, score_cutoff=1) <= 1
+                ):
+                    explained.append(window.text)
+                    break
+        return tuple(explained)
+
+    def _charges_weight(self, writeoff: Decimal) -> Decimal:
+        """Weight of "one item, less bank charges" when the payer names nothing.
+
+        Banks charge round amounts (2.50, 15.00, 25.00 EUR...), while the gap between a credit and
+        an unrelated open item is any number of cents: a round shortfall is far likelier to be
+        charges (a multiple of 0.50 happens by chance once in fifty).
+        """
+        if writeoff % Decimal("0.50") == 0:
+            return self.weights.amount_tolerance_round
+        if writeoff % Decimal("0.10") == 0:
+            return self.weights.amount_tolerance_round - Decimal("0.05")
+        return self.weights.amount_tolerance_unique
+
+    def _imputation_unsafe(self, credit: _Credit, items: Sequence[OpenItem]) -> bool:
+        """Whether imputing to the item due first (C. civ. 1342-10) is doubtful for this credit.
+
+        The law applies "à défaut d'indication": not when the bank line carries a reference of any
+        kind (a purchase order, a number we cannot read, a structured reference...), nor when this
+        payer names its invoices on its other credits; and the first item is only the one the payer
+        "had most interest to pay" when it is not disputed nor left behind long before the others.
+        """
+        tx = credit.transaction
+        if credit.reading.ambiguous or credit.reading.unknown or credit.reading.invalid_rf:
+            return True
+        if tx.structured_reference or tx.referred_documents:
+            return True
+        if any(sum(char.isdigit() for char in window.core) >= 5 for window in credit.reading.leftovers):
+            return True
+        if self._payer_key(tx) in self.referencing_payers:
+            return True
+        first, second = items[0], items[1]
+        return first.disputed or (second.due_date - first.due_date).days > self.settings.imputation_gap_days
+
+    def _hints_at(self, credit: _Credit, items: Sequence[OpenItem]) -> bool:
+        """Whether the remittance holds a number that looks like (one typo from) one of ``items``."""
+        if credit.reading.ambiguous:
+            return True
+        for window in credit.reading.leftovers:
+            for item in items:
+                if (
+                    item.core
+                    and abs(len(item.core) - len(window.core)) <= 1
+                    and OSA.distance(window.core, item.core, score_cutoff=1) <= 1
+                ):
+                    return True
+        return False
+
+    @staticmethod
+    def _payer_key(tx: BankTransaction) -> str:
+        return compact_iban(tx.counterparty_iban) or name_plain(tx.counterparty_name or "")
+
+    def _mark_repeats(self, credits: Sequence[_Credit]) -> None:
+        """Flag credits repeating an earlier one (same payer, amount and text within a few days)."""
+        window = dt.timedelta(days=self.settings.repeat_window_days)
+        last_seen: dict[tuple[str, str, Decimal, str], BankTransaction] = {}
+        for credit in credits:
+            tx = credit.transaction
+            payer = compact_iban(tx.counterparty_iban) or name_plain(tx.counterparty_name or "")
+            if not payer:
+                continue
+            text = " ".join(fold(tx.remittance or "").split())
+            key = (payer, credit.currency, credit.amount, text)
+            earlier = last_seen.get(key)
+            if earlier is not None and tx.booking_date - earlier.booking_date <= window:
+                credit.repeat_of = earlier
+            last_seen[key] = tx
 
     def _consistent(self, credit: _Credit, item: OpenItem) -> bool:
         identity = credit.identity
@@ -434,24 +585,30 @@ class _Run:
             evidence: list[Evidence] = []
             if credit.tie is not None:
                 evidence.append(
-                    Evidence(
+                    _evidence(
                         rule="name_tie",
                         detail=credit.tie.detail,
                         tokens=(credit.transaction.counterparty_name or "",),
                     )
                 )
             return _ZERO, evidence, []
+        support = self.weights.payer_agreement if identity.support else _ZERO
         evidence = [
-            Evidence(
-                rule=identity.rule, detail=identity.detail, tokens=identity.tokens, weight=identity.weight
+            _evidence(
+                rule=identity.rule,
+                detail=identity.detail,
+                tokens=identity.tokens,
+                weight=identity.weight - support,
             )
         ]
+        for rule, detail, tokens in identity.support:
+            evidence.append(_evidence(rule=rule, detail=detail + " (agrees)", tokens=tokens, weight=support))
         flags: list[Flag] = []
         others = sorted({item.customer_id for item in items if item.customer_id != identity.customer_id})
         if others:
             flags.append("parent_company")
             evidence.append(
-                Evidence(
+                _evidence(
                     rule="parent_company",
                     detail=(
                         f"{self.payers.display(identity.customer_id)} pays for its subsidiaries "
@@ -466,11 +623,46 @@ class _Run:
         if credit.rejected_evidence is not None:
             outcome.flags.append("rejected_before")
             outcome.evidence.append(credit.rejected_evidence)
+        used = [token for evidence in outcome.evidence for token in evidence.tokens]
+        unknown = [
+            token
+            for token in credit.reading.unknown
+            if not any(token in other or other in token for other in used if other)
+        ]
+        if unknown and outcome.lines:
+            outcome.flags.append("unknown_reference")
+            outcome.evidence.append(
+                _evidence(
+                    rule="unknown_reference",
+                    detail=(
+                        f"the bank line also names {', '.join(repr(token) for token in unknown[:3])}, which looks like "
+                        "one of our invoice numbers but is none we know: review"
+                    ),
+                    tokens=tuple(unknown[:3]),
+                )
+            )
+        if credit.repeat_of is not None and outcome.lines:
+            earlier = credit.repeat_of
+            outcome.flags.append("duplicate_payment")
+            outcome.evidence.append(
+                _evidence(
+                    rule="duplicate_payment",
+                    detail=(
+                        f"same payer, amount and text as bank line {earlier.external_id} of "
+                        f"{earlier.booking_date}: possibly the same payment twice"
+                    ),
+                )
+            )
         outcome.flags = list(dict.fromkeys(outcome.flags))
         confidence = max(_ZERO, min(_CAP, score)).quantize(Decimal("0.01"))
         outcome.confidence = confidence
         blocked = [flag for flag in outcome.flags if flag in BLOCKING_FLAGS]
-        if confidence >= self.settings.auto_threshold and not blocked and outcome.lines:
+        if (
+            confidence >= self.settings.auto_threshold
+            and not blocked
+            and outcome.lines
+            and not self.suggest_only
+        ):
             outcome.status = "auto"
         elif confidence >= self.settings.suggest_threshold and outcome.lines:
             outcome.status = "suggested"
@@ -517,7 +709,7 @@ class _Run:
         flags: list[Flag] = []
         for token, documents in credit.reading.ambiguous:
             evidence.append(
-                Evidence(
+                _evidence(
                     rule="ambiguous_reference",
                     detail=f"{token!r} fits several documents ({', '.join(item.number for item in documents[:4])}): not used",
                     tokens=(token,),
@@ -545,7 +737,7 @@ class _Run:
                 flags=["cross_currency"],
                 evidence=[
                     *evidence,
-                    Evidence(
+                    _evidence(
                         rule="cross_currency", detail=reason, invoice_ids=tuple(hit.item.id for hit in hits)
                     ),
                 ],
@@ -559,7 +751,7 @@ class _Run:
         if skipped:
             flags.append("cross_currency")
             evidence.append(
-                Evidence(
+                _evidence(
                     rule="cross_currency",
                     detail=f"{', '.join(hit.item.number for hit in skipped)} not in {target}: left aside",
                     invoice_ids=tuple(hit.item.id for hit in skipped),
@@ -571,7 +763,7 @@ class _Run:
             if consistent and len(consistent) < len(open_hits):
                 dropped = [hit for hit in open_hits if hit not in consistent]
                 evidence.append(
-                    Evidence(
+                    _evidence(
                         rule="payer_conflict",
                         detail=(
                             f"{', '.join(hit.item.number for hit in dropped)} belong to another customer than the "
@@ -591,7 +783,7 @@ class _Run:
         ref_weight = max(hit.weight for hit in open_hits)
         for hit in open_hits:
             evidence.append(
-                Evidence(
+                _evidence(
                     rule=hit.rule,
                     detail=hit.detail,
                     tokens=(hit.token,),
@@ -609,7 +801,7 @@ class _Run:
             assert credit.identity is not None
             payer_weight = self.weights.payer_conflict
             payer_evidence = [
-                Evidence(
+                _evidence(
                     rule="payer_conflict",
                     detail=(
                         f"the payer looks like {self.payers.display(credit.identity.customer_id)} but "
@@ -689,7 +881,7 @@ class _Run:
                 )
             else:
                 detail = f"credit of {received} {currency} against {settled} remaining on {numbers}"
-        return Evidence(
+        return _evidence(
             rule=rule,
             detail=detail,
             invoice_ids=tuple(item.id for item in items),
@@ -852,26 +1044,37 @@ class _Run:
                 outcome.lines = [(item, item.remaining) for item in items] + [
                     (item, item.remaining) for item in sorted(best.items, key=lambda item: item.age_key)
                 ]
-                flags.append("amount_tie")
+                # exactly one combination of the payer's other open items makes up the difference:
+                # names forgotten, or lost where the bank cut the text
+                weight = self.weights.amount_subset_referenced if search.unique else self.weights.overpayment
+                if not search.unique:
+                    flags.append("amount_tie")
+                explained = self._explained_tokens(credit, best.items)
                 evidence.append(
-                    self._amount_evidence(
-                        "amount_subset_oldest" if not search.unique else "amount_subset",
-                        credit,
-                        received,
-                        currency,
-                        [*items, *best.items],
-                        received,
-                        self.weights.overpayment,
-                        f"credit of {received} {currency} also pays {', '.join(item.number for item in best.items)}, "
-                        "which the remittance does not name",
+                    _evidence(
+                        rule="amount_subset" if search.unique else "amount_subset_oldest",
+                        detail=(
+                            f"credit of {received} {currency} also pays "
+                            f"{', '.join(item.number for item in best.items)}, which the remittance does not name"
+                            + (" in full" if explained else "")
+                            + (
+                                ""
+                                if search.unique
+                                else " (other combinations fit too: the oldest is proposed)"
+                            )
+                        ),
+                        tokens=explained,
+                        invoice_ids=tuple(item.id for item in [*items, *best.items]),
+                        amounts=(_money(received, currency), _money(excess, currency)),
+                        weight=weight,
                     )
                 )
-                return self.weights.overpayment, "pays the invoices named and others of the same customer"
+                return weight, "pays the invoices named and others of the same customer"
         outcome.lines = [(item, item.remaining) for item in items]
         outcome.unapplied = excess
         flags.append("overpayment")
         evidence.append(
-            Evidence(
+            _evidence(
                 rule="overpayment",
                 detail=f"credit of {received} {currency} exceeds {total} remaining on "
                 f"{', '.join(item.number for item in items)} by {excess}: left on account, to review",
@@ -910,11 +1113,11 @@ class _Run:
             f"this credit of {received} {currency} is to refund or clarify"
         )
         evidence.extend(
-            Evidence(rule=hit.rule, detail=hit.detail, tokens=(hit.token,), invoice_ids=(hit.item.id,))
+            _evidence(rule=hit.rule, detail=hit.detail, tokens=(hit.token,), invoice_ids=(hit.item.id,))
             for hit in settled
         )
         evidence.append(
-            Evidence(
+            _evidence(
                 rule="duplicate_payment",
                 detail=reason,
                 invoice_ids=tuple(item.id for item in items),
@@ -960,7 +1163,7 @@ class _Run:
                     reason=reason,
                     customer_id=identity.customer_id,
                     flags=["cross_currency"],
-                    evidence=[Evidence(rule="cross_currency", detail=reason)],
+                    evidence=[_evidence(rule="cross_currency", detail=reason)],
                 )
             duplicate = self._duplicate_by_amount(credit, credit.amount, credit.currency)
             return duplicate or self._no_open_items(credit)
@@ -1001,7 +1204,7 @@ class _Run:
                         "the only open item of the payer with that amount",
                     )
                 )
-            else:
+            elif self._hints_at(credit, singles) or self._imputation_unsafe(credit, singles):
                 amount_weight = self.weights.amount_tie_oldest
                 flags.append("amount_tie")
                 evidence.append(
@@ -1014,7 +1217,27 @@ class _Run:
                         received,
                         amount_weight,
                         f"{len(singles)} open items of the payer are of {received} {currency} "
-                        f"({', '.join(item.number for item in singles[:5])}): the oldest, {singles[0].number}, is proposed",
+                        f"({', '.join(item.number for item in singles[:5])}) and the law's imputation to the one "
+                        f"due first may not apply here: {singles[0].number} is proposed for review",
+                    )
+                )
+            else:
+                # identical amounts, no indication from the payer: the payment goes to the debt due
+                # first, and among equal ones to the oldest (Code civil art. 1342-10, imputation)
+                amount_weight = self.weights.amount_exact_imputed
+                flags.append("imputed_oldest")
+                evidence.append(
+                    self._amount_evidence(
+                        "amount_exact_oldest",
+                        credit,
+                        received,
+                        currency,
+                        chosen,
+                        received,
+                        amount_weight,
+                        f"{len(singles)} open items of the payer are of {received} {currency} "
+                        f"({', '.join(item.number for item in singles[:5])}) and the payer names none: imputed "
+                        f"to the one due first, {singles[0].number} (Code civil art. 1342-10)",
                     )
                 )
             outcome.reason = f"pays {singles[0].number}"
@@ -1026,13 +1249,19 @@ class _Run:
                 self._take_combination(outcome, best, flags)
                 chosen = list(best.items)
                 netted = best.has_credit_notes
-                if search.unique:
+                if search.unique and best.writeoff and len(best.items) > 1:
+                    # several items short of the credit by "bank charges": among many open items some
+                    # combination often lands that close by chance, so a person checks it
+                    amount_weight = self.weights.amount_tie_oldest
+                    flags.append("amount_tie")
+                    rule: EvidenceRule = "amount_subset_oldest"
+                elif search.unique:
                     amount_weight = (
-                        self.weights.amount_tolerance_unique
+                        self._charges_weight(best.writeoff)
                         if best.writeoff
                         else self.weights.amount_subset_unique
                     )
-                    rule: EvidenceRule = (
+                    rule = (
                         "amount_tolerance"
                         if best.writeoff and len(best.items) == 1
                         else (
@@ -1111,7 +1340,7 @@ class _Run:
                     flags.append("overpayment")
                     amount_weight = self.weights.overpayment
                     evidence.append(
-                        Evidence(
+                        _evidence(
                             rule="overpayment",
                             detail=f"credit of {received} {currency} exceeds the payer's whole open balance "
                             f"({whole}) by {received - whole}: left on account, to review",
@@ -1136,7 +1365,7 @@ class _Run:
             if item.is_invoice and item.currency == credit.currency and item.remaining == credit.amount
         ]
         evidence = [
-            Evidence(
+            _evidence(
                 rule="name_tie",
                 detail=credit.tie.detail,
                 tokens=(credit.transaction.counterparty_name or "",),
@@ -1217,7 +1446,7 @@ class _Run:
                     flags=["duplicate_payment"],
                     evidence=[
                         *payer_evidence,
-                        Evidence(
+                        _evidence(
                             rule="duplicate_payment",
                             detail=reason,
                             invoice_ids=(item.id,),
@@ -1236,7 +1465,7 @@ class _Run:
             rule="no_fit",
             reason=reason,
             customer_id=credit.identity.customer_id,
-            evidence=[*payer_evidence, Evidence(rule="no_fit", detail=reason)],
+            evidence=[*payer_evidence, _evidence(rule="no_fit", detail=reason)],
         )
 
     def _unknown(self, credit: _Credit) -> _Outcome:
@@ -1247,7 +1476,9 @@ class _Run:
             payer = tx.counterparty_name or tx.counterparty_iban or "(no name)"
             reason = f"unknown payer {payer} and no reference to our invoices"
         evidence = [
-            Evidence(rule="unknown_payer", detail=reason, tokens=tuple(filter(None, (tx.counterparty_name,))))
+            _evidence(
+                rule="unknown_payer", detail=reason, tokens=tuple(filter(None, (tx.counterparty_name,)))
+            )
         ]
         same_amount = [
             item
@@ -1256,7 +1487,7 @@ class _Run:
         ]
         if len(same_amount) == 1:
             evidence.append(
-                Evidence(
+                _evidence(
                     rule="amount_exact",
                     detail=f"hint: {same_amount[0].number} of {self.payers.display(same_amount[0].customer_id)} is the only "
                     "open item of this amount (not proposed: the payer is unknown)",
@@ -1265,7 +1496,7 @@ class _Run:
             )
         for token, items in credit.reading.ambiguous:
             evidence.append(
-                Evidence(
+                _evidence(
                     rule="ambiguous_reference",
                     detail=f"{token!r} fits several documents ({', '.join(item.number for item in items[:4])}): not used",
                     tokens=(token,),
@@ -1321,7 +1552,7 @@ class _Run:
             lines=decision.lines,
             writeoff=decision.writeoff,
             evidence=(
-                Evidence(
+                _evidence(
                     rule="review_decision",
                     detail=reason + (f": {decision.note}" if decision.note else ""),
                     invoice_ids=decision.invoice_ids,
@@ -1335,7 +1566,7 @@ class _Run:
     ) -> MatchProposal:
         currency = outcome.currency or tx.amount.currency
         lines = tuple(
-            ProposalLine(
+            ProposalLine.model_construct(
                 invoice_id=item.id,
                 invoice_number=item.number,
                 customer_id=item.customer_id,
@@ -1344,7 +1575,7 @@ class _Run:
             )
             for item, amount in outcome.lines
         )
-        return MatchProposal(
+        return MatchProposal.model_construct(
             bank_transaction_id=tx.external_id,
             bank_ref=credit.bank_ref if credit else self.refs.get(tx.external_id, tx.external_id),
             booking_date=tx.booking_date,

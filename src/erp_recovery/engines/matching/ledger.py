@@ -43,7 +43,11 @@ class OpenItem:
     payment_reference: str | None
     customer_reference: str | None
     status: str
+    disputed: bool = False
     settlements: list[Settlement] = field(default_factory=list)
+    #: Lookup keys of the number (:func:`~.text.invoice_keys`) and its core, set by the reference index.
+    keys: tuple[str, ...] = ()
+    core: str = ""
 
     @property
     def is_invoice(self) -> bool:
@@ -63,11 +67,12 @@ class OpenItem:
         return self.remaining if self.is_invoice else -self.remaining
 
 
-def build_items(invoices: Iterable[Invoice]) -> list[OpenItem]:
+def build_items(invoices: Iterable[Invoice], closed_since: dt.date | None = None) -> list[OpenItem]:
     """Working items for every invoice and credit note that is not draft or cancelled.
 
-    Closed items are kept (with ``remaining`` 0) so that a reference to an invoice already paid is
-    recognised (duplicate payment) instead of being read as noise. Sorted by id: the order of the
+    Closed items issued on or after ``closed_since`` are kept (with ``remaining`` 0) so that a
+    reference to an invoice already paid is recognised (duplicate payment) instead of being read as
+    noise; older closed items cannot be paid again and are left out. Sorted by id: the order of the
     input never changes the result.
     """
     items: list[OpenItem] = []
@@ -76,6 +81,8 @@ def build_items(invoices: Iterable[Invoice]) -> list[OpenItem]:
             continue
         residual = invoice.residual.amount if invoice.status in ("open", "partial") else Decimal(0)
         residual = max(residual, Decimal(0))
+        if residual == 0 and closed_since is not None and invoice.issue_date < closed_since:
+            continue
         items.append(
             OpenItem(
                 position=len(items),
@@ -92,6 +99,7 @@ def build_items(invoices: Iterable[Invoice]) -> list[OpenItem]:
                 payment_reference=invoice.payment_reference,
                 customer_reference=invoice.customer_reference,
                 status=invoice.status,
+                disputed=invoice.disputed,
             )
         )
     return items

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from erp_recovery.engines.matching.model import MatchProposal, PayerMemory, ReviewDecision
-from erp_recovery.engines.matching.text import compact_iban, name_key
+from erp_recovery.engines.matching.text import compact_iban, name_plain
 from erp_recovery.model.records import BankTransaction
 
 _MEMORY_RULES = {"iban_memory": "iban", "iban_learned": "iban", "name_memory": "name", "name_learned": "name"}
@@ -25,7 +25,7 @@ def memory_from_decision(
 ) -> list[PayerMemory]:
     """Memory entries a decision creates or confirms (merge them with :func:`merge_memory`)."""
     iban = compact_iban(transaction.counterparty_iban)
-    name = name_key(transaction.counterparty_name) if transaction.counterparty_name else ""
+    name = name_plain(transaction.counterparty_name) if transaction.counterparty_name else ""
     if decision.decision == "accepted":
         customers = {line.customer_id for line in decision.lines}
         customer_id = decision.customer_id if decision.customer_id in customers else None

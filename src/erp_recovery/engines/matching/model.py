@@ -40,6 +40,7 @@ EvidenceRule = Literal[
     "invoice_number_truncated",
     "payment_reference",
     "ambiguous_reference",
+    "unknown_reference",
     # who paid
     "iban_erp",
     "iban_memory",
@@ -85,7 +86,9 @@ Flag = Literal[
     "payer_conflict",
     "name_tie",
     "ambiguous_reference",
+    "unknown_reference",
     "amount_tie",
+    "imputed_oldest",
     "rejected_before",
     "non_customer",
     "internal_transfer",
@@ -203,7 +206,8 @@ class PayerMemory(CanonicalModel):
     """What we learned about who pays: this IBAN / this payer name is (or is not) this customer."""
 
     kind: MemoryKind
-    #: Compact IBAN, or the payer name normalised by :func:`~.text.name_key`.
+    #: Compact IBAN, or the payer name as the bank writes it, normalised by :func:`~.text.name_plain`
+    #: (legal form kept: "DUPONT SARL" and "DUPONT SAS" are different payers).
     key: str
     customer_id: str
     origin: MemoryOrigin = "decision"

@@ -19,11 +19,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from erp_recovery.engines.matching.model import EvidenceRule, PayerMemory
 from erp_recovery.engines.matching.settings import MatchSettings
-from erp_recovery.engines.matching.text import compact_iban, name_key, name_plain, name_tokens
+from erp_recovery.engines.matching.text import compact_iban, name_plain, name_tokens
 from erp_recovery.model.records import Customer
 
 #: A name token shared by more customers than this is too common to find candidates with.
@@ -53,6 +53,8 @@ class PayerIdentity:
     detail: str
     tokens: tuple[str, ...] = ()
     score: float | None = None
+    #: Other evidence pointing at the same customer: (rule, detail, tokens).
+    support: tuple[tuple[EvidenceRule, str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,13 @@ class PayerIndex:
                 if len(token) >= 2:
                     self._token_index[token].append(info.id)
         self._vocabulary = sorted(self._token_index)
+        self._by_key: dict[str, list[str]] = defaultdict(list)
+        self._by_sorted_key: dict[str, list[str]] = defaultdict(list)
+        for info in self.names.values():
+            self._by_key[info.key].append(info.id)
+            self._by_sorted_key[info.sorted_key].append(info.id)
+        self._plains = sorted((info.plain, info.id) for info in self.names.values())
+        self._keys = sorted((info.key, info.id) for info in self.names.values())
         self._name_cache: dict[str, PayerIdentity | NameTie | None] = {}
 
     # -- groups ------------------------------------------------------------------------------------
@@ -155,41 +164,84 @@ class PayerIndex:
         if iban_key and ("iban", iban_key, customer_id) not in self.blocked:
             self.learned_ibans[iban_key].add(customer_id)
         if payer_name:
-            key = name_key(payer_name)
+            key = name_plain(payer_name)
             if key and ("name", key, customer_id) not in self.blocked:
                 self.learned_names[key].add(customer_id)
 
     # -- identification ----------------------------------------------------------------------------
 
     def identify(self, iban: str | None, payer_name: str | None) -> PayerIdentity | NameTie | None:
-        """The payer of a credit, a refused tie, or None when nothing identifies it."""
+        """The payer of a credit, a refused tie, or None when nothing identifies it.
+
+        The IBAN and the name are both read. When they point at the same customer (or group), the
+        identity is the stronger of the two plus ``payer_agreement``; when they disagree, an IBAN
+        known from the ERP or a decision wins, else the stronger evidence.
+        """
         iban_key = compact_iban(iban)
+        by_iban: PayerIdentity | None = None
+        known = False
         if iban_key:
-            known = self.ibans.get(iban_key)
-            if known:
-                identity = self._from_customers(
-                    sorted(known),
-                    "iban_erp" if "erp" in known.values() else "iban_memory",
+            entries = self.ibans.get(iban_key)
+            if entries:
+                by_iban = self._from_customers(
+                    sorted(entries),
+                    "iban_erp" if "erp" in entries.values() else "iban_memory",
                     self.settings.weights.iban_known,
                     f"IBAN {iban_key} is known for",
                     (iban_key,),
                 )
-                if identity:
-                    return identity
+                known = by_iban is not None
             learned = self.learned_ibans.get(iban_key)
-            if learned:
-                identity = self._from_customers(
+            if by_iban is None and learned:
+                by_iban = self._from_customers(
                     sorted(learned),
                     "iban_learned",
                     self.settings.weights.iban_learned,
                     f"IBAN {iban_key} paid earlier in this run for",
                     (iban_key,),
                 )
-                if identity:
-                    return identity
-        if not payer_name:
-            return None
-        key = name_key(payer_name)
+        by_name = self._identify_name(payer_name) if payer_name else None
+        if by_iban is None:
+            return by_name
+        if isinstance(by_name, NameTie):
+            # the IBAN breaks the tie when exactly one of the namesakes is in its group
+            root = self.root(by_iban.customer_id)
+            fitting = [candidate for candidate in by_name.candidates if self.root(candidate) == root]
+            if len(fitting) != 1:
+                return by_iban
+            by_name = PayerIdentity(
+                customer_id=fitting[0],
+                customers=self.group(fitting[0]),
+                rule="name_fuzzy",
+                weight=self.settings.weights.name_fair,
+                detail=f"payer name fits {self.display(fitting[0])} among namesakes",
+                tokens=by_iban.tokens,
+                score=by_name.score,
+            )
+        if by_name is None:
+            return by_iban
+        if self.root(by_iban.customer_id) == self.root(by_name.customer_id):
+            main, other = (by_iban, by_name) if by_iban.weight >= by_name.weight else (by_name, by_iban)
+            # the wider of the two groups (a parent's name with a subsidiary's learned IBAN...)
+            primary = by_name.customer_id if by_iban.customer_id in by_name.customers else by_iban.customer_id
+            return PayerIdentity(
+                customer_id=primary,
+                customers=by_iban.customers | by_name.customers,
+                rule=main.rule,
+                weight=main.weight + self.settings.weights.payer_agreement,
+                detail=main.detail,
+                tokens=main.tokens,
+                score=by_name.score,
+                support=((other.rule, other.detail, other.tokens),),
+            )
+        if known:
+            return by_iban
+        return by_name if by_name.weight >= by_iban.weight else by_iban
+
+    def _identify_name(self, payer_name: str) -> PayerIdentity | NameTie | None:
+        # memory is keyed by the exact spelling (legal form kept), fuzzy results by the name's words
+        plain = name_plain(payer_name)
+        key = plain
         remembered = self.remembered_names.get(key)
         if remembered:
             identity = self._from_customers(
@@ -212,9 +264,9 @@ class PayerIndex:
             )
             if identity:
                 return identity
-        if key not in self._name_cache:
-            self._name_cache[key] = self._by_name(payer_name)
-        return self._name_cache[key]
+        if plain not in self._name_cache:
+            self._name_cache[plain] = self._by_name(payer_name)
+        return self._name_cache[plain]
 
     def _from_customers(
         self,
@@ -243,39 +295,70 @@ class PayerIndex:
         )
 
     def _candidates(self, tokens: list[str]) -> set[str]:
+        """Customers sharing a word with the payer, rarest words first (fuzzy comparison is costly)."""
         found: set[str] = set()
-        common: list[list[str]] = []
-        for token in tokens:
-            bucket = self._token_index.get(token)
-            if bucket:
-                if len(bucket) > _COMMON_TOKEN:
-                    common.append(bucket)
-                else:
-                    found.update(bucket)
+        buckets = sorted(
+            (bucket for bucket in (self._token_index.get(token) for token in tokens) if bucket), key=len
+        )
+        for bucket in buckets:
+            if len(bucket) > _COMMON_TOKEN or (found and len(found) + len(bucket) > _COMMON_TOKEN):
+                break
+            found.update(bucket)
         if tokens and len(tokens[-1]) >= 3:
             # the bank may have cut the last word: every customer word starting with it
             last = tokens[-1]
             start = bisect.bisect_left(self._vocabulary, last)
-            for word in self._vocabulary[start : start + 50]:
+            for word in self._vocabulary[start : start + 20]:
                 if not word.startswith(last):
                     break
                 bucket = self._token_index[word]
-                if len(bucket) <= _COMMON_TOKEN:
+                if len(bucket) <= _COMMON_TOKEN // 4:
                     found.update(bucket)
-        if not found:
-            for bucket in common:
-                found.update(bucket)
         return found
 
-    def _score(self, key: str, sorted_key: str, plain: str, info: CustomerName) -> float:
-        if key == info.key or sorted_key == info.sorted_key:
-            return 100.0
+    @staticmethod
+    def _starting_with(ordered: list[tuple[str, str]], prefix: str) -> list[str]:
+        """Ids whose text starts with ``prefix`` in a list of (text, id) sorted by text (at most 50)."""
+        found: list[str] = []
+        index = bisect.bisect_left(ordered, (prefix, ""))
+        while index < len(ordered) and len(found) < 50:
+            text, customer_id = ordered[index]
+            if not text.startswith(prefix):
+                break
+            found.append(customer_id)
+            index += 1
+        return found
+
+    def _scores(self, key: str, sorted_key: str, plain: str, tokens: list[str]) -> list[tuple[float, str]]:
+        """(score, customer id) of every customer close enough to the payer name, best first.
+
+        Exact (same words, any order) = 100; the payer name cut by the bank, as a prefix of the
+        customer's full name = 97, of its normalised name = 96; only when none of these fits, a
+        fuzzy token-sort ratio among customers sharing a rare word with the payer.
+        """
+        scores: dict[str, float] = {}
+        for customer_id in (*self._by_key.get(key, ()), *self._by_sorted_key.get(sorted_key, ())):
+            scores[customer_id] = 100.0
         minimum = self.settings.name_min_prefix
-        if len(plain) >= minimum and info.plain.startswith(plain):
-            return 97.0
-        if len(key) >= minimum and info.key.startswith(key):
-            return 96.0
-        return float(fuzz.token_sort_ratio(key, info.key))
+        if len(plain) >= minimum:
+            for customer_id in self._starting_with(self._plains, plain):
+                scores.setdefault(customer_id, 97.0)
+        if len(key) >= minimum:
+            for customer_id in self._starting_with(self._keys, key):
+                scores.setdefault(customer_id, 96.0)
+        if not scores:
+            candidates = {
+                customer_id: self.names[customer_id].key for customer_id in self._candidates(tokens)
+            }
+            cutoff = self.settings.name_threshold - self.settings.name_margin
+            for _, score, customer_id in process.extract(
+                key, candidates, scorer=fuzz.token_sort_ratio, score_cutoff=cutoff, limit=8
+            ):
+                scores[customer_id] = float(score)
+        return sorted(
+            ((score, customer_id) for customer_id, score in scores.items()),
+            key=lambda pair: (-pair[0], pair[1]),
+        )
 
     def _by_name(self, payer_name: str) -> PayerIdentity | NameTie | None:
         tokens = name_tokens(payer_name)
@@ -284,16 +367,8 @@ class PayerIndex:
         key = " ".join(tokens)
         sorted_key = " ".join(sorted(tokens))
         plain = name_plain(payer_name)
-        threshold = self.settings.name_threshold
-        scored = sorted(
-            (
-                (self._score(key, sorted_key, plain, self.names[customer_id]), customer_id)
-                for customer_id in self._candidates(tokens)
-            ),
-            key=lambda pair: (-pair[0], pair[1]),
-        )
-        scored = [(score, customer_id) for score, customer_id in scored if score >= threshold]
-        if not scored:
+        scored = self._scores(key, sorted_key, plain, tokens)
+        if not scored or scored[0][0] < self.settings.name_threshold:
             return None
         best_score, best_id = scored[0]
         rivals = [
@@ -308,15 +383,17 @@ class PayerIndex:
                 if self.names[customer_id].plain == plain and score + self.settings.name_margin > best_score
             ]
             if len(exact) == 1:
+                rivals = [customer_id for customer_id in (best_id, *rivals) if customer_id != exact[0]]
                 best_id = exact[0]
                 return PayerIdentity(
                     customer_id=best_id,
                     customers=self.group(best_id),
                     rule="name_fuzzy",
-                    weight=self.settings.weights.name_fair,
+                    # every word, legal form included, tells this customer from its namesakes
+                    weight=self.settings.weights.name_strong,
                     detail=(
-                        f"payer name {payer_name!r} is written exactly as customer {self.display(best_id)} "
-                        f"(other customers have close names: {', '.join(rivals[:3])})"
+                        f"payer name {payer_name!r} is written exactly as customer {self.display(best_id)}, "
+                        f"legal form included (namesakes: {', '.join(self.display(c) for c in rivals[:3])})"
                     ),
                     tokens=(payer_name,),
                     score=best_score,

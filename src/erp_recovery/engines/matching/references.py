@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from rapidfuzz.distance import OSA
 from stdnum import iso11649
@@ -32,11 +33,12 @@ from erp_recovery.engines.matching.ledger import OpenItem
 from erp_recovery.engines.matching.model import EvidenceRule
 from erp_recovery.engines.matching.settings import MatchSettings
 from erp_recovery.engines.matching.text import (
+    LEADING_LETTERS,
     Window,
     compact_reference,
     fold,
     invoice_keys,
-    leading_letters,
+    number_keys,
     remittance_windows,
     strip_invoice_prefix,
 )
@@ -48,8 +50,7 @@ _ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _NOT_PROVIDED = {"NOTPROVIDED", "NOTPROVIDE", "NONREF", "NONE", ""}
 
 
-@dataclass(frozen=True, slots=True)
-class ReferenceHit:
+class ReferenceHit(NamedTuple):
     """An item named by the bank line, by which rule, from which token, with what weight."""
 
     item: OpenItem
@@ -66,6 +67,9 @@ class Reading:
     hits: list[ReferenceHit] = field(default_factory=list)
     ambiguous: list[tuple[str, tuple[OpenItem, ...]]] = field(default_factory=list)
     invalid_rf: list[str] = field(default_factory=list)
+    #: References that look like one of our documents but name none we have (issued after the
+    #: books we hold, or mistyped beyond repair): the payer indicated something we cannot see.
+    unknown: list[str] = field(default_factory=list)
     leftovers: list[Window] = field(default_factory=list)
     truncated_text: bool = False
     text_length: int = 0
@@ -86,16 +90,26 @@ class ReferenceIndex:
         self.by_payment_reference: dict[str, list[OpenItem]] = defaultdict(list)
         prefixes: set[str] = set()
         for item in items:
-            for key in invoice_keys(item.number):
+            keys, letters, core = number_keys(item.number)
+            item.keys = keys
+            item.core = core
+            for key in keys:
                 self.by_key[key].append(item)
             if item.payment_reference:
                 compact = compact_reference(item.payment_reference)
                 if compact:
                     self.by_payment_reference[compact].append(item)
-            letters = leading_letters(item.number)
             if letters:
                 prefixes.add(letters)
         self.number_prefixes = frozenset(prefixes)
+        #: (length, first two characters) of our numbers' digit cores: what "one of ours" looks like
+        self.shapes = frozenset((len(item.core), item.core[:2]) for item in items if item.core[:1].isdigit())
+
+    def looks_like_ours(self, text: str) -> bool:
+        """Whether a token has the shape of our invoice numbers (digit core of the same length and start)."""
+        core, _ = strip_invoice_prefix(compact_reference(text))
+        core = LEADING_LETTERS.sub("", core).lstrip("0")
+        return len(core) >= 6 and core.isdigit() and (len(core), core[:2]) in self.shapes
 
     # -- exact reading -----------------------------------------------------------------------------
 
@@ -136,6 +150,8 @@ class ReferenceIndex:
                 )
             elif chosen:
                 reading.ambiguous.append((token, tuple(chosen)))
+            elif rule in ("rf_reference", "referred_document") or self.looks_like_ours(token):
+                reading.unknown.append(token)
 
         # ISO 11649 creditor references: the structured field, then any RF... in the text
         rf_candidates: list[str] = []
@@ -237,6 +253,12 @@ class ReferenceIndex:
             if not any(window.start < end and start < window.end for start, end in taken)
             and sum(char.isdigit() for char in window.core) >= 3
         ]
+        for window in reading.leftovers:
+            # "FACTURE 2025-0042" or a number shaped like ours that we do not have
+            announced = window.prefixed and sum(char.isdigit() for char in window.core) >= 4
+            shaped = window.core.isdigit() and (len(window.core), window.core[:2]) in self.shapes
+            if (announced or shaped) and window.text not in reading.unknown:
+                reading.unknown.append(window.text)
         return reading
 
     # -- narrower rules, within a scope ------------------------------------------------------------
@@ -250,11 +272,16 @@ class ReferenceIndex:
         scope_items = [item for item in scope if item.is_open]
         fits: dict[str, tuple[OpenItem, Window]] = {}
         for window in windows:
+            core = window.core
+            size = len(core)
             for item in scope_items:
-                for key in invoice_keys(item.number):
+                for key in item.keys:
+                    # digit keys only (core, digits, joined groups): letters and "|" forms never typo-match
                     if (
-                        abs(len(key) - len(window.core)) <= 1
-                        and OSA.distance(window.core, key, score_cutoff=1) <= 1
+                        key[0].isdigit()
+                        and "|" not in key
+                        and abs(len(key) - size) <= 1
+                        and OSA.distance(core, key, score_cutoff=1) <= 1
                     ):
                         fits.setdefault(item.id, (item, window))
                         break

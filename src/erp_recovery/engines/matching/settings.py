@@ -9,7 +9,9 @@ the sum of its evidence weights, capped at 0.99. A proposal is ``auto`` when its
 rejected before...), ``suggested`` when it reaches ``suggest_threshold``, otherwise unmatched.
 The default weights make these combinations auto: a unique invoice reference + the exact amount; a
 reference + the payer identified + a partial amount; the payer identified by IBAN or a strong name
-+ exactly one open item (or one combination of open items) of that amount.
++ exactly one open item (or one combination of open items) of that amount, or several open items
+of exactly that amount when the payer names none — then the payment is imputed to the one due
+first, as the French Code civil (art. 1342-10) imputes a payment made without indication.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class EvidenceWeights(BaseModel):
     name_strong: Decimal = Decimal("0.35")  # fuzzy score >= name_strong_score
     name_fair: Decimal = Decimal("0.25")  # fuzzy score >= name_threshold
     payer_conflict: Decimal = Decimal("-0.40")
+    payer_agreement: Decimal = Decimal("0.05")  # IBAN and name point at the same customer
     # amounts, when references point at the items
     amount_exact_referenced: Decimal = Decimal("0.35")
     amount_tolerance_referenced: Decimal = Decimal("0.30")
@@ -47,7 +50,13 @@ class EvidenceWeights(BaseModel):
     # amounts, among the identified payer's open items (no reference)
     amount_exact_unique: Decimal = Decimal("0.50")
     amount_subset_unique: Decimal = Decimal("0.50")
-    amount_tolerance_unique: Decimal = Decimal("0.45")
+    #: no reference: a credit a little short of one item is often a coincidence among many items
+    amount_tolerance_unique: Decimal = Decimal("0.35")
+    #: ... unless the shortfall is a round amount, as bank charges are (multiple of 0.50; 0.10: -0.05)
+    amount_tolerance_round: Decimal = Decimal("0.50")
+    #: several open items of exactly the amount: legal imputation to the one due first (C. civ. 1342-10)
+    amount_exact_imputed: Decimal = Decimal("0.50")
+    #: several *combinations* of items fit: the oldest is proposed, for review
     amount_tie_oldest: Decimal = Decimal("0.30")
     amount_partial_oldest: Decimal = Decimal("0.15")
     overpayment: Decimal = Decimal("0.10")
@@ -90,6 +99,15 @@ class MatchSettings(BaseModel):
     #: A credit repeating an earlier payment (same payer, same amount) within this many days, when the
     #: items it points at are already settled, is flagged as a duplicate payment.
     duplicate_window_days: int = 60
+    #: A credit with the same payer, amount and remittance text as one this many days before is a
+    #: possible duplicate: never applied automatically.
+    repeat_window_days: int = 10
+    #: Settled invoices issued up to this many days before the first bank line are still read (a
+    #: credit naming one is a duplicate payment); older settled ones are left out of the run.
+    closed_items_days: int = Field(default=400, ge=0)
+    #: Several open items of exactly the credit: imputed to the one due first (C. civ. 1342-10) unless
+    #: it fell due this many days before the next one (left behind: disputed, forgotten...).
+    imputation_gap_days: int = 60
     #: Explicit exchange rates, "USD/EUR" = how many EUR for 1 USD. Without a rate, never across currencies.
     exchange_rates: dict[str, Decimal] = Field(default_factory=dict)
     #: Payer names (normalised, upper case) or remittance phrases that are never customers.

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from typing import NamedTuple
 
 #: Words and abbreviations that announce an invoice number ("Facture n° ...", "INV ...").
 INVOICE_PREFIXES: tuple[str, ...] = tuple(
@@ -60,6 +60,8 @@ _PREFIX_WORDS = frozenset(INVOICE_PREFIXES) | {"NDEG", "NO", "N"}
 #: Separators allowed *inside* an invoice number written in a remittance (not "," or ";").
 _JOINERS = frozenset(" -/_.:")
 _RUN = re.compile(r"[A-Z0-9]+")
+_DIGIT_RUN = re.compile(r"[0-9]+")
+LEADING_LETTERS = re.compile(r"^[A-Z]+")
 _DOTTED_ABBREVIATION = re.compile(r"\b(?:[A-Z]\.){2,}[A-Z]?\.?")
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
 _SPECIAL_FOLDS = str.maketrans({"Œ": "OE", "œ": "oe", "Æ": "AE", "æ": "ae", "ß": "ss", "ø": "o", "Ø": "O"})
@@ -81,6 +83,8 @@ STOP_WORDS = frozenset(
 
 def fold(text: str) -> str:
     """Upper case without accents (NFKD, combining marks dropped; Œ → OE, ß → SS)."""
+    if text.isascii():
+        return text.upper()
     decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL_FOLDS))
     return "".join(char for char in decomposed if not unicodedata.combining(char)).upper()
 
@@ -90,62 +94,57 @@ def compact_reference(text: str) -> str:
     return _NON_ALNUM.sub("", fold(text))
 
 
+#: One or two invoice prefixes followed by a digit ("FA2024", "FACTFA2024", "NO123").
+_PREFIXES = re.compile(r"^(?:" + "|".join(INVOICE_PREFIXES) + r"){1,2}(?=[0-9])")
+
+
 def strip_invoice_prefix(compact: str) -> tuple[str, bool]:
     """Remove invoice prefixes (at most two: ``FACTFA...``) and leading zeros from a compact key.
 
-    Returns the core and whether a prefix was removed. A prefix is removed only when a digit or
-    another prefix follows, so ``FAURE12`` keeps its letters.
+    Returns the core and whether a prefix was removed. A prefix is removed only when a digit
+    follows, so ``FAURE12`` keeps its letters.
     """
-    core = compact
-    prefixed = False
-    for _ in range(2):
-        for prefix in INVOICE_PREFIXES:
-            if core.startswith(prefix) and len(core) > len(prefix):
-                rest = core[len(prefix) :]
-                if rest[0].isdigit() or any(
-                    rest.startswith(other) for other in INVOICE_PREFIXES if other != "N"
-                ):
-                    core = rest
-                    prefixed = True
-                    break
-        else:
-            break
+    found = _PREFIXES.match(compact)
+    core = compact[found.end() :] if found else compact
     if core[:1].isdigit():
         core = core.lstrip("0") or "0"
-    return core, prefixed
+    return core, found is not None
 
 
-def _digit_groups(text: str) -> list[str]:
-    return [group.lstrip("0") or "0" for group in re.findall(r"[0-9]+", fold(text))]
+def number_keys(number: str) -> tuple[tuple[str, ...], str, str]:
+    """(keys, leading letters, core) of one of our invoice numbers, computed once."""
+    compact = compact_reference(number)
+    if not compact:
+        return (), "", ""
+    keys = {compact}
+    core, _ = strip_invoice_prefix(compact)
+    keys.add(core)
+    letters = LEADING_LETTERS.match(compact)
+    # whatever letters start it (a series "FB" we do not know as a prefix), the digits that follow
+    digits = compact[letters.end() :] if letters else compact
+    if digits[:1].isdigit():
+        digits = digits.lstrip("0")
+        if len(digits) >= 3:
+            keys.add(digits)
+    groups = [group.lstrip("0") or "0" for group in _DIGIT_RUN.findall(number)]
+    if len(groups) >= 2:
+        keys.add("|".join(groups))
+        keys.add("".join(groups))
+    return tuple(sorted(keys)), letters.group(0) if letters else "", core
 
 
 def invoice_keys(number: str) -> set[str]:
     """Every key an invoice number is indexed under (see the module docstring)."""
-    compact = compact_reference(number)
-    if not compact:
-        return set()
-    keys = {compact}
-    core, _ = strip_invoice_prefix(compact)
-    keys.add(core)
-    # whatever letters start it (a series "FB" we do not know as a prefix), the digits that follow
-    digits = re.sub(r"^[A-Z]+", "", compact)
-    if digits[:1].isdigit() and len(digits.lstrip("0")) >= 3:
-        keys.add(digits.lstrip("0"))
-    groups = _digit_groups(number)
-    if len(groups) >= 2:
-        keys.add("|".join(groups))
-        keys.add("".join(groups))
-    return keys
+    return set(number_keys(number)[0])
 
 
 def leading_letters(number: str) -> str:
     """The letters an invoice number starts with (``FA`` of ``FA-2024-001``), empty if none."""
-    match = re.match(r"[A-Z]+", compact_reference(number))
-    return match.group(0) if match else ""
+    found = LEADING_LETTERS.match(compact_reference(number))
+    return found.group(0) if found else ""
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(NamedTuple):
     """A stretch of remittance text that may hold an invoice number, with its lookup keys."""
 
     text: str
@@ -160,7 +159,7 @@ class Window:
     end: int
 
 
-def remittance_windows(text: str, number_prefixes: frozenset[str], *, max_runs: int = 4) -> Iterator[Window]:
+def remittance_windows(text: str, number_prefixes: frozenset[str], *, max_runs: int = 4) -> list[Window]:
     """Windows of up to ``max_runs`` adjacent words joined by separators, that contain a digit.
 
     A window must start with a digit, an invoice prefix word or letters our own numbers start with
@@ -168,55 +167,69 @@ def remittance_windows(text: str, number_prefixes: frozenset[str], *, max_runs: 
     """
     folded = fold(text)
     runs = [(match.start(), match.end(), match.group(0)) for match in _RUN.finditer(folded)]
+    if not runs:
+        return []
     folded_length = len(folded.rstrip())
-    for first in range(len(runs)):
+    count = len(runs)
+    # per word: its digit groups (zeros stripped); per gap: whether it may sit inside a number
+    groups_of = [[group.lstrip("0") or "0" for group in _DIGIT_RUN.findall(word)] for _, _, word in runs]
+    joined = [
+        (lambda gap: len(gap) <= 3 and set(gap) <= _JOINERS)(folded[runs[index][1] : runs[index + 1][0]])
+        for index in range(count - 1)
+    ]
+    windows: list[Window] = []
+    for first in range(count):
         start_word = runs[first][2]
         if not start_word[0].isdigit():
-            letters = re.match(r"[A-Z]+", start_word)
+            letters = LEADING_LETTERS.match(start_word)
             head = letters.group(0) if letters else ""
             known = head in _PREFIX_WORDS or head in number_prefixes or start_word in number_prefixes
             # a word like "FA2024" glued to its prefix still starts a window
             if not known and not any(start_word.startswith(prefix) for prefix in number_prefixes if prefix):
                 continue
         compact = ""
-        words: list[str] = []
+        groups: list[str] = []
         seen_digit = False
-        for last in range(first, min(first + max_runs, len(runs))):
+        for last in range(first, min(first + max_runs, count)):
             word = runs[last][2]
+            word_groups = groups_of[last]
             if last > first:
-                gap = folded[runs[last - 1][1] : runs[last][0]]
-                if len(gap) > 3 or not set(gap) <= _JOINERS:
+                if not joined[last - 1]:
                     break
-                if seen_digit and not any(char.isdigit() for char in word):
+                if seen_digit and not word_groups:
                     break  # letters after the number end it ("00123 ET FA...")
-            words.append(word)
             compact += word
             if len(compact) > 24:
                 break
-            if any(char.isdigit() for char in word):
+            if word_groups:
                 seen_digit = True
+                groups.extend(word_groups)
             if not seen_digit:
                 continue
-            raw = folded[runs[first][0] : runs[last][1]]
             core, prefixed = strip_invoice_prefix(compact)
-            if not prefixed and words[0] in _PREFIX_WORDS and len(words) > 1:
+            if not prefixed and last > first and start_word in _PREFIX_WORDS:
                 prefixed = True
             if len(core) < 3 and not prefixed:
                 continue
-            keys = [compact, core]
-            groups = [group.lstrip("0") or "0" for group in re.findall(r"[0-9]+", raw)]
             if len(groups) >= 2:
-                keys.append("|".join(groups))
-            yield Window(
-                text=raw,
-                compact=compact,
-                core=core,
-                keys=tuple(dict.fromkeys(keys)),
-                prefixed=prefixed,
-                at_end=runs[last][1] >= folded_length,
-                start=runs[first][0],
-                end=runs[last][1],
+                keys: tuple[str, ...] = (
+                    (compact, core, "|".join(groups)) if core != compact else (compact, "|".join(groups))
+                )
+            else:
+                keys = (compact, core) if core != compact else (compact,)
+            windows.append(
+                Window(
+                    folded[runs[first][0] : runs[last][1]],
+                    compact,
+                    core,
+                    keys,
+                    prefixed,
+                    runs[last][1] >= folded_length,
+                    runs[first][0],
+                    runs[last][1],
+                )
             )
+    return windows
 
 
 def name_tokens(name: str) -> list[str]:
