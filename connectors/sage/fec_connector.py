@@ -31,6 +31,7 @@ import gc
 import glob
 import hashlib
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from erp_recovery.connectors.sage.format_sage import (
     Block,
     MpctLayout,
     SageFile,
+    copy_block,
     current_values,
     load_layout,
     read_format_sage,
@@ -53,7 +55,7 @@ from erp_recovery.connectors.sage.sage100_exports import Sage100Exports, load_ex
 from pydantic import Field, ValidationError
 
 from erp_recovery.errors import ConfigError, MissingRecordError, SkippableRecord
-from erp_recovery.model.records import Record
+from erp_recovery.model.records import EntityName, Record
 from erp_recovery.sync.protocol import (
     Batch,
     Connector,
@@ -66,6 +68,7 @@ from erp_recovery.sync.protocol import (
     StreamSpec,
 )
 from erp_recovery.writeback.plan import ActionChange, FieldChange
+from erp_recovery.writeback.preview import FilePreview
 from erp_recovery.writeback.target import Observed
 
 log = logging.getLogger(__name__)
@@ -253,7 +256,7 @@ class FecConnector(Connector):
             )
         yield from exports.cross_check(derivation)
         due_date = exports.due_date_resolver(self.rules.due_dates.default_days)
-        present: dict[str, set[str]] = {"invoice": set(), "payment": set(), "allocation": set()}
+        present: dict[EntityName, set[str]] = {"invoice": set(), "payment": set(), "allocation": set()}
         batch: list[RawRecord] = []
         size = self.settings.batch_size
         name = ledger.path.name
@@ -359,20 +362,47 @@ class Sage100Connector(FecConnector):
                 )
         return observed
 
-    def write(self, changes: Sequence[FieldChange | ActionChange]) -> None:
+    def _render(self, changes: Sequence[FieldChange | ActionChange]) -> tuple[Path, bytes, list[str], int]:
+        """The import file ``write`` would write for ``changes`` (with the records written since
+        the export), a line per changed field, and the number of records in it."""
         export, customers, layout = self._current_blocks()
-        _export_path, output_path = self._mpct_paths()
+        export_path, output_path = self._mpct_paths()
         written: dict[str, Block] = {}
-        if output_path.exists() and output_path.stat().st_mtime >= _export_path.stat().st_mtime:
+        if output_path.exists() and output_path.stat().st_mtime >= export_path.stat().st_mtime:
             written = read_format_sage(output_path, layout.encoding).customers()
+        details: list[str] = []
         for change in changes:
             if not isinstance(change, FieldChange):
                 raise ConfigError(f"Sage 100 write-back writes fields, not actions ({change.describe()})")
-            block = customers.get(change.target.external_id)
+            account = change.target.external_id
+            block = customers.get(account)
             if block is None:
-                raise MissingRecordError(
-                    f"customer {change.target.external_id} is not in {self.settings.mpct_export}"
-                )
-            set_value(block, layout, change.field, change.new)
-            written[change.target.external_id] = block
-        output_path.write_bytes(render_import_file(export.header, list(written.values()), layout))
+                raise MissingRecordError(f"customer {account} is not in {self.settings.mpct_export}")
+            block = written.get(account) or copy_block(block)
+            set_value(block, layout, change.field, change.new)  # refuses a field without a position
+            index = layout.positions[change.field] - 1
+            written[account] = block
+            details.append(
+                f"#MPCT {account} field {index + 1} ({change.field}): "
+                f"{customers[account].fields[index]!r} → {block.fields[index]!r}"
+            )
+        blocks = list(written.values())
+        return output_path, render_import_file(export.header, blocks, layout), details, len(blocks)
+
+    def write(self, changes: Sequence[FieldChange | ActionChange]) -> None:
+        output_path, content, _details, _count = self._render(changes)
+        temporary = output_path.with_name(output_path.name + ".tmp")
+        temporary.write_bytes(content)
+        os.replace(temporary, output_path)
+
+    def preview(self, changes: Sequence[FieldChange | ActionChange]) -> list[FilePreview]:
+        """The #MPCT import file ``write`` would produce, without writing it (``apply --dry-run``)."""
+        output_path, content, details, count = self._render(changes)
+        return [
+            FilePreview(
+                path=output_path,
+                content=content,
+                description=f"Sage 100 'format Sage' import file, {count} #MPCT customer record(s)",
+                details=tuple(details),
+            )
+        ]

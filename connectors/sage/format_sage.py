@@ -45,6 +45,16 @@ class Block:
         return out
 
 
+def copy_block(block: Block) -> Block:
+    """A copy whose fields can change without touching the export it was read from."""
+    return Block(
+        flag=block.flag,
+        fields=list(block.fields),
+        line=block.line,
+        children=[copy_block(c) for c in block.children],
+    )
+
+
 @dataclass
 class SageFile:
     header: list[str]
