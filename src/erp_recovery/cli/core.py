@@ -13,6 +13,7 @@ import click
 from sqlalchemy import or_, select
 
 from erp_recovery.cli.context import AppContext, json_default, json_option, pass_app
+from erp_recovery.cli.pipeline import show_stage_status, stage_status_rows
 from erp_recovery.config import DEFAULT_CONFIG_FILE
 from erp_recovery.errors import ConfigError, ErpRecoveryError
 from erp_recovery.model.records import Customer, Invoice, Record
@@ -348,7 +349,8 @@ def sync(
 @json_option
 @pass_app
 def status(app: AppContext, runs: int) -> None:
-    """Last sync runs per source (counts, errors) and quarantine sizes.
+    """Last sync runs per source (counts, errors), quarantine sizes, and per company the last run of
+    each pipeline stage (duration, counts, errors).
 
     \b
     Example:
@@ -358,6 +360,7 @@ def status(app: AppContext, runs: int) -> None:
     with store.connect() as connection:
         last = run_store.last_runs(connection, limit_per_source=runs)
         quarantined = run_store.quarantine_counts(connection)
+        stages = stage_status_rows(connection)
     rows = [
         {
             "source": row.source_name,
@@ -373,7 +376,7 @@ def status(app: AppContext, runs: int) -> None:
         for row in last
     ]
     if app.as_json:
-        app.emit_json({"database": store.describe(), "runs": rows, "quarantine": quarantined})
+        app.emit_json({"database": store.describe(), "runs": rows, "quarantine": quarantined, "stages": stages})
         return
     app.table(
         f"Sync runs — {store.describe()}",
@@ -407,6 +410,7 @@ def status(app: AppContext, runs: int) -> None:
             for r in rows
         ],
     )
+    show_stage_status(app, stages)
 
 
 @click.command()

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "erp_recovery.cli.demo",
     "erp_recovery.cli.risk",
     "erp_recovery.cli.writeback",
+    "erp_recovery.cli.pipeline",
 )
 
 

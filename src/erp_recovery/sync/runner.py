@@ -66,6 +66,8 @@ class RunReport:
     rejects: list[dict[str, Any]] = field(default_factory=list)
     notices: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    #: The error that failed the run, for callers deciding whether to retry (not serialised).
+    failure: ErpRecoveryError | None = field(default=None, repr=False, compare=False)
 
     def total(self, counter: str) -> int:
         return sum(getattr(stream, counter) for stream in self.streams)
@@ -141,6 +143,7 @@ class SyncRunner:
             # The run is recorded as failed (when it got as far as starting); the next run resumes.
             report.status = "failed"
             report.error = report.error or exc.message
+            report.failure = exc
             log.error("sync of %s failed: %s", source.name, report.error)
         finally:
             connector.close()
