@@ -128,6 +128,12 @@ def _risk_stage(context: StageContext) -> dict[str, Any]:
     return risk_stage(context)
 
 
+def _dunning_stage(context: StageContext) -> dict[str, Any]:
+    from erp_recovery.dunning_ops.demo_stage import dunning_stage
+
+    return dunning_stage(context)
+
+
 def _writeback_stage(context: StageContext) -> dict[str, Any]:
     from erp_recovery.demo.writeback_stage import plan_and_apply
 
@@ -139,5 +145,6 @@ STAGES: list[tuple[str, Stage]] = [
     ("sync", _sync_stage),
     ("receivables", _receivables_stage),
     ("risk", _risk_stage),
+    ("dunning", _dunning_stage),
     ("writeback", _writeback_stage),
 ]

@@ -89,6 +89,33 @@ def number_words(count: int, language: str) -> str:
     return words[count] if 0 <= count < len(words) else str(count)
 
 
+_CHANNEL_NAMES = {
+    "fr": {
+        "email": "courriel",
+        "letter": "lettre simple",
+        "registered_letter": "lettre recommandée avec accusé de réception",
+        "phone": "appel téléphonique",
+        "escalation": "dossier contentieux",
+        "dossier": "dossier contentieux",
+    },
+    "en": {
+        "email": "e-mail",
+        "letter": "letter",
+        "registered_letter": "registered letter with acknowledgment of receipt",
+        "phone": "phone call",
+        "escalation": "escalation dossier",
+        "dossier": "escalation dossier",
+    },
+}
+
+
+def channel_names(channels: Any, language: str) -> str:
+    """Channels in words ("courriel, lettre recommandée avec accusé de réception")."""
+    names = _CHANNEL_NAMES.get(language, _CHANNEL_NAMES["en"])
+    items = [channels] if isinstance(channels, str) else list(channels)
+    return ", ".join(names.get(str(channel), str(channel)) for channel in items)
+
+
 def filters(language: str) -> dict[str, Any]:
     return {
         "money": lambda value, currency=None: format_money(value, language, currency),
@@ -97,4 +124,5 @@ def filters(language: str) -> dict[str, Any]:
         "siren": format_siren,
         "iban": format_iban,
         "words": lambda value: number_words(int(value), language),
+        "channels": lambda value: channel_names(value, language),
     }

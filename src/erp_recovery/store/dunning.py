@@ -525,6 +525,20 @@ def communication_exists(connection: Connection, company_id: int, customer_id: s
     )
 
 
+def steps_exist(connection: Connection, company_id: int, pairs: Sequence[tuple[str, str]]) -> bool:
+    """Whether any of these (item, level) pairs was already reached."""
+    if not pairs:
+        return False
+    keys = {key for key, _ in pairs}
+    rows = connection.execute(
+        select(dunning_steps.c.item_key, dunning_steps.c.level).where(
+            dunning_steps.c.company_id == company_id, dunning_steps.c.item_key.in_(list(keys))
+        )
+    )
+    reached = {(row.item_key, row.level) for row in rows}
+    return any(pair in reached for pair in pairs)
+
+
 def insert_communication(
     connection: Connection, values: dict[str, Any], steps: Sequence[dict[str, Any]]
 ) -> int:
@@ -694,16 +708,25 @@ def cases_of(connection: Connection, company_id: int) -> list[Any]:
     )
 
 
-def set_task_status(connection: Connection, company_id: int, action_id: int, status: str) -> int:
-    return int(
-        connection.execute(
-            update(dunning_actions)
-            .where(
-                dunning_actions.c.company_id == company_id,
-                dunning_actions.c.id == action_id,
-                dunning_actions.c.channel == "task",
-            )
-            .values(status=status, updated_at=now())
-        ).rowcount
-        or 0
+def set_task_status(
+    connection: Connection, company_id: int, action_id: int, status: str, *, note: str | None = None
+) -> int:
+    """Mark a task ``open`` or ``done``; a note (e.g. a registered letter's tracking number) is kept."""
+    row = connection.execute(
+        select(dunning_actions.c.details).where(
+            dunning_actions.c.company_id == company_id,
+            dunning_actions.c.id == action_id,
+            dunning_actions.c.channel == "task",
+        )
+    ).first()
+    if row is None:
+        return 0
+    details = dict(row.details or {})
+    if note:
+        details["note"] = note
+    connection.execute(
+        update(dunning_actions)
+        .where(dunning_actions.c.id == action_id)
+        .values(status=status, details=details, updated_at=now())
     )
+    return 1

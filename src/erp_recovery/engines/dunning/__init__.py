@@ -14,7 +14,13 @@ Rendering letters is :mod:`erp_recovery.dunning_docs`; sending, the store and th
 """
 
 from erp_recovery.engines.dunning.calendar import BusinessCalendar
-from erp_recovery.engines.dunning.engine import DunningHistory, DunningInput, SentStep, plan_dunning
+from erp_recovery.engines.dunning.engine import (
+    DunningHistory,
+    DunningInput,
+    SentStep,
+    customer_statement,
+    plan_dunning,
+)
 from erp_recovery.engines.dunning.holds import (
     PAUSE_KINDS,
     HoldKind,
@@ -47,6 +53,7 @@ from erp_recovery.engines.dunning.policy import (
     parse_policies,
     shipped_policies_text,
 )
+from erp_recovery.engines.dunning.simulate import simulate
 
 __all__ = [
     "DOCUMENT_CHANNELS",
@@ -76,8 +83,10 @@ __all__ = [
     "PromiseUpdate",
     "SentStep",
     "WaitingItem",
+    "customer_statement",
     "load_policies",
     "parse_policies",
     "plan_dunning",
     "shipped_policies_text",
+    "simulate",
 ]

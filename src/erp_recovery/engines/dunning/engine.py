@@ -52,6 +52,7 @@ from erp_recovery.engines.legal import (
     invoice_late_charges,
     limitation_date,
 )
+from erp_recovery.errors import ConfigError
 from erp_recovery.model.money import Money
 from erp_recovery.model.records import Allocation, Company, Customer, Invoice, Payment
 
@@ -297,8 +298,28 @@ class _Planner:
             customer, policy, policy_reason, due, waiting, calendar, credits
         )
         self.plan.waiting.extend(waiting)
+        upcoming = list(waiting)
+        if communication is not None:
+            # Today's step counts for the case: what comes next for the items it covers.
+            sent = {line.key for line in communication.items}
+            for line in communication.items:
+                self.history_by_item.setdefault(line.key, []).append(
+                    SentStep(
+                        customer_id=customer.external_id,
+                        item_key=line.key,
+                        level=communication.level.code,
+                        level_index=communication.level_index,
+                        sent_on=communication.send_on,
+                        deadline=communication.deadline,
+                    )
+                )
+            for item in active:
+                if item.key in sent:
+                    outcome = self.next_level(item, policy, None, calendar)
+                    if isinstance(outcome, WaitingItem):
+                        upcoming.append(outcome)
         self.plan.standings.append(
-            self.standing(customer, policy, items, held, waiting, communication, stop is not None)
+            self.standing(customer, policy, items, held, upcoming, communication, stop is not None)
         )
 
     # -- items and holds ---------------------------------------------------------------------------
@@ -1025,3 +1046,82 @@ class _Planner:
 def plan_dunning(data: DunningInput, as_of: dt.date) -> DunningPlan:
     """What to send and do on ``as_of`` for one company, and why (see the module docstring)."""
     return _Planner(data, as_of).run()
+
+
+def customer_statement(
+    data: DunningInput, customer_id: str, as_of: dt.date, level_code: str | None = None
+) -> PlannedCommunication:
+    """Every open invoice of one customer (not factored) with its charges at ``as_of``, as a
+    communication at ``level_code`` (default: the customer's highest level reached, else the first
+    level) — for previews and escalation dossiers outside the day's plan. Nothing is recorded."""
+    planner = _Planner(data, as_of)
+    customer = next((c for c in data.customers if c.external_id == customer_id), None)
+    if customer is None:
+        raise ConfigError(f"unknown customer {customer_id!r}")
+    policy, policy_reason = data.policies.choose(
+        customer_id=customer_id,
+        consumer=customer.is_consumer,
+        segment=customer.segment,
+        grade=data.grades.get(customer_id),
+    )
+    invoices = [
+        invoice
+        for invoice in data.invoices
+        if invoice.customer_id == customer_id
+        and invoice.kind == "invoice"
+        and not invoice.factored
+        and planner.residual(invoice).amount > 0
+    ]
+    if not invoices:
+        raise ConfigError(f"customer {customer_id} has no open invoice")
+    credits = [
+        invoice
+        for invoice in data.invoices
+        if invoice.customer_id == customer_id
+        and invoice.kind == "credit_note"
+        and planner.residual(invoice).amount > 0
+    ]
+    if level_code is not None:
+        index = policy.index_of(level_code)
+        if index is None:
+            raise ConfigError(
+                f"policy {policy.code} has no level {level_code!r}; levels: {', '.join(lv.code for lv in policy.levels)}"
+            )
+    else:
+        reached = [
+            policy.index_of(step.level)
+            for invoice in invoices
+            for step in planner.history_by_item.get(invoice.external_id, [])
+        ]
+        known = [i for i in reached if i is not None]
+        index = max(known) if known else 0
+    level = policy.levels[index]
+    items = []
+    for invoice in sorted(invoices, key=lambda i: (planner.due_date(i, customer), i.number)):
+        item = _Item(
+            key=invoice.external_id,
+            kind="invoice",
+            customer_id=customer_id,
+            number=invoice.number,
+            issue_date=invoice.issue_date,
+            due_date=planner.due_date(invoice, customer),
+            total=invoice.total,
+            outstanding=planner.residual(invoice),
+            invoice=invoice,
+        )
+        items.append(planner.line(item, customer, policy))
+    calendar = BusinessCalendar([planner.company_country])
+    return PlannedCommunication(
+        customer=customer,
+        policy=policy.code,
+        policy_reason=policy_reason,
+        level=level,
+        level_index=index,
+        send_on=as_of,
+        items=tuple(items),
+        channels=level.channels,
+        language=customer.language if customer.language in ("fr", "en") else policy.language,
+        deadline=calendar.deadline(as_of, level.deadline_days) if level.deadline_days else None,
+        reasons=("statement of every open invoice",),
+        credits=tuple(sorted(credits, key=lambda c: c.number)),
+    )
