@@ -116,13 +116,31 @@ def test_a_partial_payment_without_reference_is_suggested_oldest_first() -> None
 
 
 def test_an_overpayment_is_flagged_and_the_excess_left_unapplied() -> None:
-    invoices = [invoice("I1", "FA-2024-00123", "C1", "500.00")]
-    transaction = credit("T1", "650.00", name="DUPONT ET FILS", remittance="FA-2024-00123")
-    proposal = only(run(CUSTOMERS, invoices, [transaction]), "T1")
-    assert proposal.status == "suggested"
+    invoices = [
+        invoice("I1", "FA-2024-00123", "C1", "500.00"),
+        invoice("I2", "FA-2024-00200", "C1", "900.00"),
+    ]
+    named = credit("T1", "650.00", name="DUPONT ET FILS", remittance="FA-2024-00123")
+    proposal = only(run(CUSTOMERS, invoices, [named]), "T1")
+    # the invoice named is paid for sure; the excess is flagged and never absorbed by another invoice
+    assert proposal.status == "auto"
     assert "overpayment" in proposal.flags
     assert allocated(proposal) == {"FA-2024-00123": "500.00"}
     assert proposal.unapplied is not None and proposal.unapplied.amount == Decimal("150.00")
+    unnamed = credit("T2", "1500.00", name="DUPONT ET FILS")
+    guess = only(run(CUSTOMERS, invoices, [unnamed]), "T2")
+    assert guess.status == "suggested"
+    assert "overpayment" in guess.flags
+    assert guess.unapplied is not None and guess.unapplied.amount == Decimal("100.00")
+
+
+def test_money_for_invoices_not_yet_in_the_books_stays_unapplied() -> None:
+    invoices = [invoice("I1", "FA-2024-00123", "C1", "500.00")]
+    transaction = credit("T1", "800.00", name="DUPONT ET FILS", remittance="FA-2024-00123 + FA-2025-00007")
+    proposal = only(run(CUSTOMERS, invoices, [transaction]), "T1")
+    assert allocated(proposal) == {"FA-2024-00123": "500.00"}
+    assert proposal.unapplied is not None and proposal.unapplied.amount == Decimal("300.00")
+    assert "unknown_reference" in proposal.flags
 
 
 def test_a_credit_note_is_netted_when_the_payment_deducts_it() -> None:

@@ -123,6 +123,8 @@ class _Outcome:
     flags: list[Flag] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     confidence: Decimal = _ZERO
+    #: Flags that, in this outcome, inform without blocking auto (an overpayment on named invoices).
+    informational: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -485,21 +487,25 @@ class _Run:
         )
 
     @staticmethod
-    def _explained_tokens(credit: _Credit, items: Sequence[OpenItem]) -> tuple[str, ...]:
-        """Leftover words of the remittance that are a cut or mistyped form of these items' numbers."""
+    def _explained_tokens(
+        credit: _Credit, items: Sequence[OpenItem], among: Sequence[OpenItem] = ()
+    ) -> tuple[str, ...]:
+        """Leftover words of the remittance that are a cut or mistyped form of these items' numbers
+        (and of no other item ``among`` the payer's open ones)."""
+
+        def close(core: str, item: OpenItem) -> bool:
+            if not item.core:
+                return False
+            if len(core) >= 4 and item.core.startswith(core):
+                return True
+            return abs(len(item.core) - len(core)) <= 1 and OSA.distance(core, item.core, score_cutoff=1) <= 1
+
         explained = []
         for window in credit.reading.leftovers:
-            core = window.core
-            for item in items:
-                if not item.core:
-                    continue
-                cut = len(core) >= 4 and item.core.startswith(core)
-                if cut or (
-                    abs(len(item.core) - len(core)) <= 1
-                    and OSA.distance(core, item.core, score_cutoff=1) <= 1
-                ):
-                    explained.append(window.text)
-                    break
+            if any(close(window.core, item) for item in items) and not any(
+                close(window.core, other) for other in among if other not in items
+            ):
+                explained.append(window.text)
         return tuple(explained)
 
     def _charges_weight(self, writeoff: Decimal) -> Decimal:
@@ -656,7 +662,9 @@ class _Run:
         outcome.flags = list(dict.fromkeys(outcome.flags))
         confidence = max(_ZERO, min(_CAP, score)).quantize(Decimal("0.01"))
         outcome.confidence = confidence
-        blocked = [flag for flag in outcome.flags if flag in BLOCKING_FLAGS]
+        blocked = [
+            flag for flag in outcome.flags if flag in BLOCKING_FLAGS and flag not in outcome.informational
+        ]
         if (
             confidence >= self.settings.auto_threshold
             and not blocked
@@ -1072,7 +1080,33 @@ class _Run:
                 return weight, "pays the invoices named and others of the same customer"
         outcome.lines = [(item, item.remaining) for item in items]
         outcome.unapplied = excess
+        unknown = list(credit.reading.unknown)
+        if unknown:
+            # the remittance also names documents we do not have (issued after the books we hold):
+            # the invoices it names and we have are paid; the rest waits, unapplied, for its invoice
+            flags.append("unknown_reference")
+            outcome.informational.add("unknown_reference")
+            evidence.append(
+                _evidence(
+                    rule="unknown_reference",
+                    detail=(
+                        f"credit of {received} {currency} pays {', '.join(item.number for item in items)} ({total}); "
+                        f"the remittance also names {', '.join(repr(token) for token in unknown[:3])}, not in the "
+                        f"books: {excess} left unapplied until it is"
+                    ),
+                    tokens=tuple(unknown),
+                    invoice_ids=tuple(item.id for item in items),
+                    amounts=(_money(received, currency), _money(total, currency), _money(excess, currency)),
+                    weight=self.weights.amount_subset_referenced,
+                )
+            )
+            return (
+                self.weights.amount_subset_referenced,
+                f"pays the invoices named; {excess} {currency} unapplied",
+            )
         flags.append("overpayment")
+        # the invoices are named: paying them is certain; the excess is flagged and left unapplied
+        outcome.informational.add("overpayment")
         evidence.append(
             _evidence(
                 rule="overpayment",
@@ -1350,6 +1384,23 @@ class _Run:
                         )
                     )
                     outcome.reason = f"overpayment of {received - whole} {currency}"
+        explained = self._explained_tokens(credit, chosen, items)
+        if explained and outcome.lines:
+            # the remittance names these items, mistyped or cut: it confirms the amount's choice
+            amount_weight += self.weights.reference_confirms
+            flags.append("typo")
+            evidence.append(
+                _evidence(
+                    rule="invoice_number_typo",
+                    detail=(
+                        f"{', '.join(repr(token) for token in explained)} in the remittance is a mistyped or cut "
+                        f"form of {', '.join(item.number for item in chosen)}"
+                    ),
+                    tokens=explained,
+                    invoice_ids=tuple(item.id for item in chosen),
+                    weight=self.weights.reference_confirms,
+                )
+            )
         payer_weight, payer_evidence, payer_flags = self._payer_evidence(credit, chosen)
         outcome.evidence = payer_evidence + evidence
         outcome.flags = flags + payer_flags
@@ -1521,9 +1572,11 @@ class _Run:
         outcome.lines = taken
         if outcome.status == "auto":
             customers = {item.customer_id for item, _ in taken}
-            learned = outcome.customer_id if outcome.customer_id in customers else None
-            if learned is None and len(customers) == 1:
-                learned = next(iter(customers))
+            identity = credit.identity
+            if identity is not None and customers <= identity.customers:
+                learned: str | None = identity.customer_id  # the payer (a parent paying for its subsidiaries)
+            else:
+                learned = next(iter(customers)) if len(customers) == 1 else None
             if learned and (
                 credit.identity is None or credit.identity.rule not in ("iban_erp", "iban_memory")
             ):

@@ -89,12 +89,17 @@ class ReferenceIndex:
         self.by_key: dict[str, list[OpenItem]] = defaultdict(list)
         self.by_payment_reference: dict[str, list[OpenItem]] = defaultdict(list)
         prefixes: set[str] = set()
+        #: documents by core and by digits (what a one-typo search compares)
+        self.by_core: dict[str, list[OpenItem]] = defaultdict(list)
         for item in items:
-            keys, letters, core = number_keys(item.number)
+            keys, letters, core, digits = number_keys(item.number)
             item.keys = keys
             item.core = core
             for key in keys:
                 self.by_key[key].append(item)
+            self.by_core[core].append(item)
+            if digits and digits != core:
+                self.by_core[digits].append(item)
             if item.payment_reference:
                 compact = compact_reference(item.payment_reference)
                 if compact:
@@ -275,16 +280,8 @@ class ReferenceIndex:
             core = window.core
             size = len(core)
             for item in scope_items:
-                for key in item.keys:
-                    # digit keys only (core, digits, joined groups): letters and "|" forms never typo-match
-                    if (
-                        key[0].isdigit()
-                        and "|" not in key
-                        and abs(len(key) - size) <= 1
-                        and OSA.distance(core, key, score_cutoff=1) <= 1
-                    ):
-                        fits.setdefault(item.id, (item, window))
-                        break
+                if abs(len(item.core) - size) <= 1 and OSA.distance(core, item.core, score_cutoff=1) <= 1:
+                    fits.setdefault(item.id, (item, window))
         if len(fits) != 1:
             return None
         item, window = next(iter(fits.values()))
@@ -300,7 +297,7 @@ class ReferenceIndex:
         )
 
     def _within_one(self, core: str) -> list[OpenItem]:
-        """Every document (open or not) whose keys are at OSA distance 1 from ``core``."""
+        """Every document (open or not) whose core or digits are at OSA distance 1 from ``core``."""
         variants: set[str] = set()
         for index in range(len(core)):
             alphabet = _DIGITS if core[index].isdigit() else _ALPHANUMERIC
@@ -317,9 +314,7 @@ class ReferenceIndex:
         variants.discard(core)
         found: dict[str, OpenItem] = {}
         for variant in variants:
-            for item in self.by_key.get(variant.lstrip("0") or "0", ()):
-                found[item.id] = item
-            for item in self.by_key.get(variant, ()):
+            for item in self.by_core.get(variant.lstrip("0") or "0", ()):
                 found[item.id] = item
         return list(found.values())
 

@@ -34,6 +34,8 @@ class EvidenceWeights(BaseModel):
     invoice_number_short: Decimal = Decimal("0.35")  # exact but short and without a prefix
     invoice_number_typo: Decimal = Decimal("0.35")
     invoice_number_truncated: Decimal = Decimal("0.30")
+    #: a payer/amount match whose item the remittance names mistyped or cut (no unique typo alone)
+    reference_confirms: Decimal = Decimal("0.10")
     # payer
     iban_known: Decimal = Decimal("0.40")  # IBAN from the ERP, past allocations or decisions
     iban_learned: Decimal = Decimal("0.30")  # IBAN learned earlier in this run
@@ -59,7 +61,7 @@ class EvidenceWeights(BaseModel):
     #: several *combinations* of items fit: the oldest is proposed, for review
     amount_tie_oldest: Decimal = Decimal("0.30")
     amount_partial_oldest: Decimal = Decimal("0.15")
-    overpayment: Decimal = Decimal("0.10")
+    overpayment: Decimal = Decimal("0.15")
 
 
 class MatchSettings(BaseModel):

@@ -111,31 +111,43 @@ def strip_invoice_prefix(compact: str) -> tuple[str, bool]:
     return core, found is not None
 
 
-def number_keys(number: str) -> tuple[tuple[str, ...], str, str]:
-    """(keys, leading letters, core) of one of our invoice numbers, computed once."""
+class NumberKeys(NamedTuple):
+    """The lookup keys of one of our invoice numbers, computed once (see the module docstring)."""
+
+    keys: tuple[str, ...]
+    letters: str
+    core: str
+    #: The digits after the leading letters, zeros stripped ("" if they are not all digits).
+    digits: str
+
+
+def number_keys(number: str) -> NumberKeys:
+    """Keys, leading letters, core and digits of one of our invoice numbers."""
     compact = compact_reference(number)
     if not compact:
-        return (), "", ""
+        return NumberKeys((), "", "", "")
     keys = {compact}
     core, _ = strip_invoice_prefix(compact)
     keys.add(core)
     letters = LEADING_LETTERS.match(compact)
     # whatever letters start it (a series "FB" we do not know as a prefix), the digits that follow
     digits = compact[letters.end() :] if letters else compact
-    if digits[:1].isdigit():
+    if digits.isdigit():
         digits = digits.lstrip("0")
         if len(digits) >= 3:
             keys.add(digits)
+    else:
+        digits = ""
     groups = [group.lstrip("0") or "0" for group in _DIGIT_RUN.findall(number)]
     if len(groups) >= 2:
         keys.add("|".join(groups))
         keys.add("".join(groups))
-    return tuple(sorted(keys)), letters.group(0) if letters else "", core
+    return NumberKeys(tuple(sorted(keys)), letters.group(0) if letters else "", core, digits)
 
 
 def invoice_keys(number: str) -> set[str]:
     """Every key an invoice number is indexed under (see the module docstring)."""
-    return set(number_keys(number)[0])
+    return set(number_keys(number).keys)
 
 
 def leading_letters(number: str) -> str:
