@@ -367,13 +367,21 @@ class Sage50Connector(Connector):
                 )
             row = changed.get(row.account) or CustomerRow(row.account, list(row.cells), row.line)
             before = current_values(export, row, layout).get(change.field)
+            cells_before = list(row.cells)
             set_value(export, row, layout, change.field, change.new)
             changed[row.account] = row
             rule = layout.fields[change.field]
-            details.append(
+            detail = (
                 f"account {row.account}, column {rule.column!r} ({change.field}): "
                 f"{render_value(before)} → {render_value(change.new)}"
             )
+            if rule.status_column:
+                index = export.column(rule.status_column)
+                if cells_before[index] != row.cells[index]:
+                    detail += (
+                        f"; column {rule.status_column!r}: {cells_before[index]!r} → {row.cells[index]!r}"
+                    )
+            details.append(detail)
         order = {account: index for index, account in enumerate(export.rows)}
         ordered = sorted(changed.values(), key=lambda r: order.get(r.account, len(order)))
         return output_path, render_import_file(export, ordered, layout), details, len(ordered)

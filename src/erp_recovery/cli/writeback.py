@@ -19,6 +19,8 @@ from erp_recovery.writeback.apply import StoreAuditLog, apply_plan
 from erp_recovery.writeback.plan import Plan
 from erp_recovery.writeback.planner import load_proposals, make_plan, provider
 from erp_recovery.writeback.policy import WritebackPolicy
+from erp_recovery.writeback.preview import dry_run as dry_run_plan
+from erp_recovery.writeback.preview import dry_run_json, render_dry_run, save_previews
 from erp_recovery.writeback.render import render, report_json, report_text
 
 
@@ -131,26 +133,61 @@ def _load_plan(app: AppContext, reference: str) -> Plan:
 @click.option("--checksum", required=True, help="The plan's checksum as shown by 'plan' (12+ characters).")
 @click.option("--force", is_flag=True, help="Apply even if the plan changes more than writeback.max_share.")
 @click.option("--wait", type=float, default=0.0, help="Seconds to wait if another apply to the source runs.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Re-read the targets and show, per record, what would be written (current → new), "
+    "conflicts, and the file a file-based source (Sage) would write; write and log nothing.",
+)
+@click.option(
+    "--preview-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --dry-run: save the file(s) that would be written into this folder, to inspect them.",
+)
 @json_option
 @pass_app
-def apply_cmd(app: AppContext, plan_reference: str, checksum: str, force: bool, wait: float) -> None:
+def apply_cmd(
+    app: AppContext,
+    plan_reference: str,
+    checksum: str,
+    force: bool,
+    wait: float,
+    dry_run: bool,
+    preview_dir: Path | None,
+) -> None:
     """Apply a plan: re-read each target, write only where the value is still as planned.
 
     Changes made upstream since the plan are reported as conflicts and left alone; fields not in
     writeback.owned_fields are skipped; applying the same plan again changes nothing. Every
     outcome is in 'writeback history'. Exit code 1 when a change conflicted, failed or was skipped.
+    With --dry-run nothing is written and nothing is logged.
 
     \b
     Example:
       erp-recovery apply plan.json --checksum 3f9a1c0b2d4e
+      erp-recovery apply plan.json --checksum 3f9a1c0b2d4e --dry-run --preview-dir preview/
       erp-recovery apply plan-3f9a1c0b2d4e --checksum 3f9a1c0b2d4e --force
     """
+    if preview_dir is not None and not dry_run:
+        raise click.UsageError("--preview-dir goes with --dry-run")
     plan = _load_plan(app, plan_reference)
     plan.verify(checksum)
     policy = app.config.section("writeback", WritebackPolicy)
     store = app.store()
     counts = population(app, plan.source)
     connector = _writeback_connector(app, plan.source)
+    if dry_run:
+        try:
+            preview = dry_run_plan(
+                plan, connector, checksum=checksum, policy=policy, population=counts, force=force
+            )
+        finally:
+            connector.close()
+        click.echo(dry_run_json(preview) if app.as_json else render_dry_run(preview))
+        if preview_dir is not None:
+            for path in save_previews(preview, preview_dir):
+                app.info(f"preview saved to {path}")
+        return
     try:
         with named_lock(store, f"writeback:{plan.source}", wait=wait):
             report = apply_plan(
