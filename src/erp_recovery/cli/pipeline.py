@@ -125,9 +125,9 @@ def run_cmd(
                 lock_wait=wait,
             )
         )
-    code = print_pipeline_reports(app, reports)
-    if code:
-        raise click.exceptions.Exit(code)
+    exit_code = print_pipeline_reports(app, reports)
+    if exit_code:
+        raise click.exceptions.Exit(exit_code)
 
 
 @click.command("schedule")

@@ -8,6 +8,7 @@ Example::
     stage_retries = 3                 # retries of a transient failure (503, database restart...)
     retry_wait_seconds = 5            # first wait, doubled each time up to retry_max_wait_seconds
     report_dir = "reports/runs"       # one JSON summary per run (optional)
+    dunning_send = false              # true: the pipeline sends dunning e-mails (SMTP configured)
 
     [schedule]
     default = "*/15 * * * *"          # every company, every 15 minutes
@@ -58,6 +59,8 @@ class PipelineSettings(BaseModel):
     #: How long a sync waits for another sync of the same source to finish.
     lock_wait_seconds: float = Field(default=60.0, ge=0, le=86400)
     report_dir: str | None = None
+    #: Send dunning e-mails from the pipeline (else they wait in the outbox for 'dunning run').
+    dunning_send: bool = False
 
     @field_validator("stages")
     @classmethod

@@ -101,6 +101,49 @@ def sync_stages(config: AppConfig, company: str, selected: Sequence[str]) -> lis
     return [SyncStage(name, lock_wait=settings.lock_wait_seconds) for name in selected]
 
 
+# -- match (matching engine) --------------------------------------------------------------------
+
+
+class MatchStage(BaseStage):
+    """Match the company's bank credits to its open invoices and count the proposals by status.
+
+    The matching engine is pure and keeps no store of its own yet: the risk and dunning stages
+    re-run it on the same data when they need its pending payments. This stage makes the result
+    visible per run (counts in ``status``, metrics and the run report).
+    """
+
+    name = "match"
+    depends_on = ("sync",)
+
+    def run(self, context: StageContext) -> StageReport:
+        from erp_recovery.engines.matching import MatchInput, match
+        from erp_recovery.store.records import load_records
+
+        with context.store.connect() as connection:
+            company_id = run_store.company_id(connection, context.company.code)
+            if company_id is None:
+                return StageReport(counts={"bank_transactions": 0})
+            loaded = {
+                entity: load_records(connection, entity, company_id=company_id)
+                for entity in ("customer", "invoice", "bank_transaction", "allocation", "payment")
+            }
+        if not loaded["bank_transaction"]:
+            return StageReport(
+                counts={"bank_transactions": 0}, details={"note": "no bank transactions synced"}
+            )
+        result = match(
+            MatchInput(
+                customers=loaded["customer"],  # type: ignore[arg-type]
+                invoices=loaded["invoice"],  # type: ignore[arg-type]
+                bank_transactions=loaded["bank_transaction"],  # type: ignore[arg-type]
+                allocations=loaded["allocation"],  # type: ignore[arg-type]
+                payments=loaded["payment"],  # type: ignore[arg-type]
+            )
+        )
+        counts = {"bank_transactions": len(loaded["bank_transaction"]), **result.counts()}
+        return StageReport(counts=counts)
+
+
 # -- assess (risk engine) -------------------------------------------------------------------------
 
 
@@ -127,6 +170,38 @@ class AssessStage(BaseStage):
             },
             details={"grades": grades, "warnings": run.warnings[:20]},
         )
+
+
+# -- dunning (dunning operations) -----------------------------------------------------------------
+
+
+class DunningStage(BaseStage):
+    """Do the day's dunning: render the communications, record them, the tasks and each customer's
+    case (what the ``dunning`` write-back provider reads). Idempotent for a day.
+
+    E-mails are sent only with ``[pipeline] dunning_send = true`` (and SMTP configured); otherwise
+    they wait in the outbox for ``erp-recovery dunning run``.
+    """
+
+    name = "dunning"
+    depends_on = ("sync", "match", "assess")
+
+    def run(self, context: StageContext) -> StageReport:
+        from erp_recovery.dunning_ops import service
+
+        settings = context.config.section("pipeline", PipelineSettings)
+        setup = service.setup(context.store, context.config, context.company.code)
+        send = settings.dunning_send
+        mailer = service.make_mailer(setup) if send else None
+        result = service.run_day(
+            context.store, context.config, setup, context.as_of, mailer=mailer, send=send
+        )
+        counts = {**result.counts(), "cases": result.cases}
+        details: dict[str, Any] = {"notes": result.notes[:20]}
+        failed = [d for d in result.deliveries if d.get("status") != "sent"]
+        if failed:
+            details["deliveries_not_sent"] = failed[:20]
+        return StageReport(counts=counts, details=details)
 
 
 # -- write-back: plan, then apply ------------------------------------------------------------------
@@ -448,7 +523,9 @@ def _writeback_factory(stage: Callable[[], Stage]) -> StageFactory:
 #: Stage name (as in ``[pipeline] stages``) → factory. Engines not yet wired are absent.
 STAGE_FACTORIES: dict[str, StageFactory] = {
     "sync": sync_stages,
+    "match": _single(MatchStage),
     "assess": _single(AssessStage),
+    "dunning": _single(DunningStage),
     "writeback_plan": _writeback_factory(WritebackPlanStage),
     "apply": _writeback_factory(ApplyStage),
     "report": _single(ReportStage),
