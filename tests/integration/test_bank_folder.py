@@ -96,3 +96,39 @@ def test_import_bank_command(tmp_path: Path, store_url: str, store: Store, monke
     with Store(load_config(config).store_url(None)).connect() as connection:
         table = RECORD_TABLES["bank_transaction"]
         assert connection.execute(select(func.count()).select_from(table)).scalar() == 7
+
+
+def test_same_bookings_from_another_file_are_unchanged_and_stay_booked(
+    tmp_path: Path, store_url: str, store: Store
+) -> None:
+    """A statement re-sent under another statement id and layout (other file, other lines) and an
+    intraday camt.052 still showing the bookings pending leave the stored transactions as they are."""
+    config = load_config(_config(tmp_path, store_url))
+    inbox = tmp_path / "inbox"
+    original = (FIXTURES / "camt053-tricky.xml").read_text(encoding="utf-8")
+    shutil.copy(FIXTURES / "camt053-tricky.xml", inbox / "camt053-tricky.xml")
+    first = SyncRunner(store, config).sync("bank")
+    assert first.status == "succeeded", first.error
+    rows = _rows(store)
+    assert first.total("created") == len(rows) == 6
+
+    resent = original.replace("<Id>STMT-2024-03-01</Id>", "<Id>RESENT-2024-03-01</Id>").replace(
+        "<Document", "<!-- re-sent by the bank -->\n\n<Document", 1
+    )
+    (inbox / "resent.xml").write_text(resent, encoding="utf-8")
+    intraday = (
+        original.replace("camt.053.001.08", "camt.052.001.08")
+        .replace("BkToCstmrStmt>", "BkToCstmrAcctRpt>")
+        .replace("<Stmt>", "<Rpt>")
+        .replace("</Stmt>", "</Rpt>")
+        .replace("<Cd>BOOK</Cd>", "<Cd>PDNG</Cd>")
+    )
+    (inbox / "intraday.xml").write_text(intraday, encoding="utf-8")
+    again = SyncRunner(store, config).sync("bank")
+    assert again.status == "succeeded", again.error
+    assert again.total("read") == 12
+    assert again.total("unchanged") == 12 and again.total("updated") == again.total("created") == 0
+    assert _rows(store) == rows
+    table = RECORD_TABLES["bank_transaction"]
+    with store.connect() as connection:
+        assert set(connection.execute(select(table.c.status)).scalars()) == {"booked"}

@@ -35,6 +35,10 @@ class Record(CanonicalModel):
     """A record synced from a source. ``external_id`` is its identity in that source."""
 
     entity: ClassVar[EntityName]
+    #: Fields that say where a record was read (file, line, position...), not what it says: they
+    #: are stored but left out of the content hash, so the same record arriving from another
+    #: file, export or format is unchanged.
+    provenance_fields: ClassVar[frozenset[str]] = frozenset({"source_refs"})
 
     external_id: str = Field(min_length=1, max_length=255)
     #: Where this record comes from in the source (model and id, file and line...), for people.
@@ -252,6 +256,11 @@ class BankTransaction(Record):
     """
 
     entity: ClassVar[EntityName] = "bank_transaction"
+    #: The same booking read from another statement file or format (camt and MT940 of one account,
+    #: overlapping statements) is the same transaction.
+    provenance_fields: ClassVar[frozenset[str]] = frozenset(
+        {"source_refs", "source_file", "source_position", "statement_id"}
+    )
 
     account: str = Field(min_length=1)  # IBAN when there is one, else the bank's account id
     booking_date: dt.date

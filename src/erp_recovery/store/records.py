@@ -8,7 +8,6 @@ Importing the same data twice therefore changes nothing, not even timestamps.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -41,17 +40,21 @@ def now() -> datetime:
 
 
 def serialise(record: Record) -> tuple[str, str]:
-    """(content hash, payload JSON text) of a record, from one pydantic-core serialisation.
+    """(content hash, payload JSON text) of a record.
 
-    The hash covers the record's content in model field order; ``source_refs`` (where it was read:
-    file, line...) is left out, so a record that only moved within an export has not changed.
+    The hash covers the record's content in model field order, without its provenance fields
+    (:attr:`Record.provenance_fields`: ``source_refs``, and for a bank transaction the file,
+    position and statement it was read from), so a record that only moved within an export, or
+    that arrives again from another file or format, has not changed. The payload keeps them.
     """
-    content = record.model_dump_json(exclude_none=True, exclude={"source_refs"})
+    provenance = record.provenance_fields
+    content = record.model_dump_json(exclude_none=True, exclude=set(provenance))
     digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
-    if not record.source_refs:
+    present = {name for name in provenance if getattr(record, name) not in (None, {})}
+    if not present:
         return digest, content
-    refs = json.dumps(record.source_refs, ensure_ascii=False, separators=(",", ":"))
-    return digest, f'{{"source_refs":{refs},{content[1:]}'
+    where = record.model_dump_json(include=present)
+    return digest, f"{where[:-1]},{content[1:]}"
 
 
 def _typed_columns(record: Record) -> dict[str, Any]:
@@ -165,6 +168,12 @@ def _write_sql(table_name: str, columns: tuple[str, ...], dialect: str, kind: st
     return f'UPDATE "{table_name}" SET {assignments} WHERE "id" = {marker}'
 
 
+def _keeps_booked(stored_status: str | None, record: Record) -> bool:
+    """A booked bank transaction is final: a later intraday report (MT942, camt.052) that still
+    shows the booking pending (or as information) does not take it back to that state."""
+    return stored_status == "booked" and isinstance(record, BankTransaction) and record.status != "booked"
+
+
 def upsert_records(
     connection: Connection,
     records: Iterable[Record],
@@ -175,22 +184,33 @@ def upsert_records(
 ) -> UpsertCounts:
     """Insert new records, update changed ones, leave identical ones untouched.
 
+    A bank transaction stored as ``booked`` is never replaced by a ``pending`` or ``info`` version
+    of itself (counted unchanged).
+
     Rows are written with one ``executemany`` per statement through the driver (the typed-column
     conversions done here once), which keeps large imports (a 1,000,000-line FEC) fast.
     """
     counts = UpsertCounts()
     by_entity: dict[str, dict[str, Record]] = {}
     for record in records:
-        # Within one batch the last version of a record wins.
-        by_entity.setdefault(record.entity, {})[record.external_id] = record
+        # Within one batch the last version of a record wins (a booked bank transaction excepted).
+        batch = by_entity.setdefault(record.entity, {})
+        earlier = batch.get(record.external_id)
+        if earlier is not None and _keeps_booked(getattr(earlier, "status", None), record):
+            continue
+        batch[record.external_id] = record
     dialect = connection.dialect.name
     stamp = _driver_value(now(), dialect)
     for entity, batch in by_entity.items():
         table = RECORD_TABLES[entity]
         existing: dict[str, tuple[int, str, str]] = {}
+        stored_status: dict[str, str] = {}
+        columns_read = [table.c.id, table.c.external_id, table.c.content_hash, table.c.upstream_state]
+        if entity == BankTransaction.entity:
+            columns_read.append(table.c.status)
         for chunk in _chunks(list(batch)):
             rows = connection.execute(
-                select(table.c.id, table.c.external_id, table.c.content_hash, table.c.upstream_state).where(
+                select(*columns_read).where(
                     table.c.company_id == company_id,
                     table.c.source_id == source_id,
                     table.c.external_id.in_(chunk),
@@ -198,10 +218,15 @@ def upsert_records(
             )
             for row in rows:
                 existing[row.external_id] = (row.id, row.content_hash, row.upstream_state)
+                if entity == BankTransaction.entity and row.upstream_state == "present":
+                    stored_status[row.external_id] = row.status
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
         columns: tuple[str, ...] = ()
         for external_id, record in batch.items():
+            if stored_status and _keeps_booked(stored_status.get(external_id), record):
+                counts.add(entity, "unchanged")
+                continue
             digest, payload = serialise(record)
             previous = existing.get(external_id)
             if previous is not None and previous[1] == digest and previous[2] == "present":
