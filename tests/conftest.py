@@ -25,7 +25,9 @@ _pg_problem: str | None = None
 
 
 def _pg_admin_engine():  # type: ignore[no-untyped-def]
-    return create_engine(PG_SERVER, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    return create_engine(
+        PG_SERVER, isolation_level="AUTOCOMMIT", pool_pre_ping=True, connect_args={"connect_timeout": 3}
+    )
 
 
 def postgres_available() -> str | None:
