@@ -240,6 +240,10 @@ def population(store: Store, source_name: str) -> dict[str, int]:
     return counts
 
 
+#: The stage whose saved results a write-back provider reads (a provider is asked only when it runs).
+PROVIDER_STAGES = {"risk": "assess", "dunning": "dunning"}
+
+
 class WritebackPlanStage(BaseStage):
     """Ask the engines' providers for proposals, make one plan per write-back source, sort its
     changes by the approval policy: automatic ones are applied by ``apply``, the others wait in
@@ -254,11 +258,15 @@ class WritebackPlanStage(BaseStage):
 
         settings = context.config.section("pipeline", PipelineSettings)
         policy = context.config.section("approvals", ApprovalPolicy)
-        names = (
-            settings.writeback_providers
-            if settings.writeback_providers is not None
-            else tuple(sorted(providers()))
-        )
+        if settings.writeback_providers is not None:
+            names = settings.writeback_providers
+        else:
+            # Every installed provider whose engine runs in this pipeline.
+            names = tuple(
+                name
+                for name in sorted(providers())
+                if PROVIDER_STAGES.get(name) is None or PROVIDER_STAGES[name] in settings.stages
+            )
         counts = {"changes": 0, "auto": 0, "waiting": 0, "rejected": 0, "dropped": 0}
         details: dict[str, Any] = {"providers": list(names), "sources": {}}
         for source_name in writeback_sources(context.config, context.company.code):
