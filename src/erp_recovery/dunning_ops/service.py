@@ -556,7 +556,17 @@ class _DayRun:
             except AuthenticationError as exc:
                 self.report.notes.append(f"e-mail sending stopped: {exc.message}")
                 with self.store.begin() as connection:
-                    dunning_store.update_action(connection, row.id, status="failed", last_error=exc.message)
+                    dunning_store.update_action(
+                        connection,
+                        row.id,
+                        status="failed",
+                        attempts=int(row.attempts or 0) + 1,
+                        last_error=exc.message,
+                    )
+                self.report.deliveries.append(
+                    {"customer": row.customer_id, "to": row.recipient, "subject": row.subject, "status": "failed",
+                     "attempts": int(row.attempts or 0) + 1, "detail": exc.message}
+                )  # fmt: skip
                 return
 
     def deliver_one(self, row: Any) -> None:
