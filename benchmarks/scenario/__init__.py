@@ -6,7 +6,8 @@ Deterministic for a seed. Two outputs:
   tiers export with ``Tiers payeur`` (parent companies) and an échéancier (due dates), one camt.053
   per week after the cut-off, ``truth.json`` (per bank line: ``bank_ref``, kinds of noise, the
   invoices it really pays and how much; per customer: behaviour class and what it did later) and
-  ``erp-recovery.toml`` to import it all through the normal CLI;
+  ``erp-recovery.toml`` (the company and its books source ``compta``; the statements go in with
+  ``erp-recovery import-bank statements/*.xml``);
 - canonical records (:func:`scenario_records`), for the pure-engine benchmark.
 
 Usage::
@@ -95,13 +96,7 @@ def _config(folder: Path, fec: Path, tiers: Path, echeancier: Path, world: World
         f'path = "{fec.name}"\n'
         f'tiers = "{tiers.name}"\n'
         f'tiers_mapping = "{MAPPING.as_posix()}"\n'
-        f'echeancier = "{echeancier.name}"\n\n'
-        "[[sources]]\n"
-        'name = "banque"\n'
-        'company = "scenario"\n'
-        'connector = "bank_folder"\n'
-        "[sources.settings]\n"
-        'path = "statements"\n',
+        f'echeancier = "{echeancier.name}"\n',
         encoding="utf-8",
     )
     return path

@@ -204,7 +204,11 @@ def write_fec(world: World, books: Books, folder: Path) -> Path:
 
 
 #: Columns of the Sage 100 tiers export the scenario writes (Sage's own labels), with the payer.
-TIERS_COLUMNS = ("N° compte tiers", "Intitulé", "Type", "Tiers payeur", "Nb jours", "Condition", "Ville")
+TIERS_COLUMNS = (
+    "N° compte tiers", "Intitulé", "Type", "Tiers payeur", "N° Siret", "N° identifiant", "E-mail", "Téléphone",
+    "Adresse", "Complément", "Code postal", "Ville", "Pays", "Encours autorisé", "Code risque",
+    "Contrôle de l'encours", "Hors rappel/relevé", "Mise en sommeil", "Nb jours", "Condition",
+)  # fmt: skip
 
 
 def write_tiers(world: World, folder: Path) -> Path:
@@ -214,7 +218,20 @@ def write_tiers(world: World, folder: Path) -> Path:
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(TIERS_COLUMNS)
         for party in world.parties.values():
-            writer.writerow([party.code, party.name, "0", party.parent or "", party.terms_days, "0", ""])
+            values = {
+                "N° compte tiers": party.code,
+                "Intitulé": party.name,
+                "Type": "0",
+                "Tiers payeur": party.parent or "",
+                "Pays": "France",
+                "Encours autorisé": "0,00",
+                "Contrôle de l'encours": "0",
+                "Hors rappel/relevé": "0",
+                "Mise en sommeil": "0",
+                "Nb jours": str(party.terms_days),
+                "Condition": "0",
+            }
+            writer.writerow([values.get(column, "") for column in TIERS_COLUMNS])
     return path
 
 

@@ -33,6 +33,8 @@ def customers(world: World) -> list[Customer]:
 
 
 def invoices(world: World, books: Books) -> list[Invoice]:
+    """Invoices and credit notes at the cut-off, as the FEC gives them (no due-date-less, no dispute flag:
+    the FEC has neither; due dates come from the échéancier)."""
     records = []
     for doc in books.documents:
         open_cents = books.open_cents[doc.number]
@@ -49,7 +51,6 @@ def invoices(world: World, books: Books) -> list[Invoice]:
                 total=euros(doc.total_cents),
                 residual=euros(open_cents),
                 status=status,
-                disputed=doc.disputed,
             )
         )
     return records

@@ -539,7 +539,24 @@ class _Run:
         if self._payer_key(tx) in self.referencing_payers:
             return True
         first, second = items[0], items[1]
-        return first.disputed or (second.due_date - first.due_date).days > self.settings.imputation_gap_days
+        if first.disputed or (second.due_date - first.due_date).days > self.settings.imputation_gap_days:
+            return True
+        # the payer already paid a younger invoice and left this one open: it was skipped on purpose
+        # (disputed, awaiting a credit note...), it is not the debt "he had most interest to pay"
+        customers = {item.customer_id for item in items}
+        for customer_id in customers:
+            for other in (
+                *self.open_by_customer.get(customer_id, ()),
+                *self.closed_by_customer.get(customer_id, ()),
+            ):
+                if (
+                    other.remaining == 0
+                    and other.is_invoice
+                    and other.due_date > first.due_date
+                    and other.issue_date <= credit.transaction.booking_date
+                ):
+                    return True
+        return False
 
     def _hints_at(self, credit: _Credit, items: Sequence[OpenItem]) -> bool:
         """Whether the remittance holds a number that looks like (one typo from) one of ``items``."""
