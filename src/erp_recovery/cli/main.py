@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "erp_recovery.cli.bank",
     "erp_recovery.cli.demo",
     "erp_recovery.cli.dunning",
+    "erp_recovery.cli.match",
     "erp_recovery.cli.risk",
     "erp_recovery.cli.writeback",
     "erp_recovery.cli.pipeline",

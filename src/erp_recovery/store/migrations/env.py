@@ -6,6 +6,7 @@ from alembic import context
 
 import erp_recovery.pipeline.store  # registers the pipeline_* and approvals tables on the metadata
 import erp_recovery.store.dunning  # registers the dunning_* tables on the metadata
+import erp_recovery.store.matching  # registers the match_* and payer_memory tables on the metadata
 import erp_recovery.store.risk  # registers the risk_assessments table on the metadata
 import erp_recovery.writeback.store  # noqa: F401  (registers the writeback_* tables on the metadata)
 from erp_recovery.store.schema import metadata
