@@ -43,9 +43,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scenario import build_scenario, scenario_records, truth, write_scenario  # noqa: E402
+from scenario import build_scenario, scenario_records, truth, write_scenario
 
-from erp_recovery.engines.matching import MatchInput, MatchProposal, match  # noqa: E402
+from erp_recovery.engines.matching import MatchInput, MatchProposal, match
 
 ZERO = Decimal(0)
 APPLIED = ("auto", "accepted")
