@@ -39,6 +39,7 @@ def _sent_entries(history: list[PlannedCommunication], keys: set[str]) -> list[d
     return [
         {
             "date": c.send_on.isoformat(),
+            "items": sorted(item.key for item in c.items if item.key in keys),
             "level": c.level.code,
             "label": c.level.label,
             "kind": c.level.kind,

@@ -69,14 +69,14 @@ def _sent(
     connection: Connection, company_id: int, customer_id: str, item_keys: list[str]
 ) -> list[dict[str, Any]]:
     """Earlier communications about these items, with the proof of each delivery."""
-    ids = {
-        row.communication_id
-        for row in connection.execute(
-            select(dunning_steps.c.communication_id).where(
-                dunning_steps.c.company_id == company_id, dunning_steps.c.item_key.in_(item_keys)
-            )
+    covered: dict[int, list[str]] = {}
+    for row in connection.execute(
+        select(dunning_steps.c.communication_id, dunning_steps.c.item_key).where(
+            dunning_steps.c.company_id == company_id, dunning_steps.c.item_key.in_(item_keys)
         )
-    }
+    ):
+        covered.setdefault(row.communication_id, []).append(row.item_key)
+    ids = set(covered)
     if not ids:
         return []
     actions: dict[int, list[Any]] = {}
@@ -107,6 +107,7 @@ def _sent(
         result.append(
             {
                 "date": row.day.isoformat(),
+                "items": sorted(covered[row.id]),
                 "level": row.level,
                 "label": row.level_label,
                 "kind": row.level_kind,
@@ -177,9 +178,12 @@ def dossier_data(
     items = []
     for item in communication.items:
         charges = item.charges
+        notice = next((entry for entry in reversed(notices) if item.key in entry.get("items", ())), None)
         items.append(
             {
                 "key": item.key,
+                "formal_notice_date": notice["date"] if notice else None,
+                "formal_notice_reference": notice["reference"] if notice else None,
                 "number": item.number,
                 "issue_date": item.issue_date.isoformat(),
                 "due_date": item.due_date.isoformat(),
@@ -306,14 +310,14 @@ def _csv(data: dict[str, Any]) -> str:
         )
         if part
     )
-    notice = data.get("formal_notice") or {}
     for item in data["invoices"]:
         writer.writerow(
             [
                 data["creditor"]["siren"] or "", data["creditor"]["name"], debtor_data["id"], debtor_data["name"],
                 debtor_data.get("siren") or "", address_text, debtor_data.get("email") or "", debtor_data.get("phone") or "",
                 item["number"], item["issue_date"], item["due_date"], item["currency"], item["total"], item["outstanding"],
-                item["interest"] or "", item["fixed_fee"] or "", notice.get("date") or "", notice.get("reference") or "",
+                item["interest"] or "", item["fixed_fee"] or "", item["formal_notice_date"] or "",
+                item["formal_notice_reference"] or "",
             ]
         )  # fmt: skip
     return buffer.getvalue()
