@@ -233,7 +233,7 @@ def touch_run(connection: Connection, run_id: int) -> None:
 
 
 def reopen_run(connection: Connection, run_id: int) -> None:
-    """Resume an interrupted run: unfinished stages go back to ``pending``."""
+    """Resume an interrupted run: unfinished stages and the final one go back to ``pending``."""
     connection.execute(
         update(pipeline_runs)
         .where(pipeline_runs.c.id == run_id)
@@ -243,7 +243,8 @@ def reopen_run(connection: Connection, run_id: int) -> None:
         update(pipeline_stage_runs)
         .where(
             pipeline_stage_runs.c.run_id == run_id,
-            pipeline_stage_runs.c.status.notin_(["succeeded"]),
+            # The final stage (the report) sums up the whole run: it runs again.
+            (pipeline_stage_runs.c.status != "succeeded") | (pipeline_stage_runs.c.final == 1),
         )
         .values(status="pending", error=None)
     )
