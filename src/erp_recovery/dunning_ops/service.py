@@ -51,11 +51,12 @@ from erp_recovery.engines.legal import JurisdictionProfile, RateTable, load_prof
 from erp_recovery.engines.legal.settings import LegalSettings
 from erp_recovery.errors import AuthenticationError, ConfigError
 from erp_recovery.model.money import Money
-from erp_recovery.model.records import Allocation, BankTransaction, Company, Customer, Invoice, Payment
+from erp_recovery.model.records import Allocation, Company, Customer, Invoice, Payment
 from erp_recovery.store import Store
 from erp_recovery.store import dunning as dunning_store
 from erp_recovery.store import runs as run_store
 from erp_recovery.store.records import load_records
+from erp_recovery.store.schema import bank_transactions
 
 log = logging.getLogger(__name__)
 
@@ -141,29 +142,32 @@ def _latest_grades(connection: Any, company_id: int, as_of: dt.date) -> dict[str
 
 
 def _matching(
-    customers: list[Customer],
-    invoices: list[Invoice],
-    transactions: list[BankTransaction],
-    allocations: list[Allocation],
-    payments: list[Payment],
-) -> tuple[dict[str, Money], dict[str, str]]:
-    """Residuals after the matcher's applied allocations, and invoices with a pending bank payment."""
-    from erp_recovery.engines.matching import MatchInput, effective_residuals, match, pending_by_invoice
+    connection: Any, config: AppConfig, setup_: DunningSetup, invoices: list[Invoice]
+) -> tuple[dict[str, Money], dict[str, str], str]:
+    """Residuals after the matcher's applied allocations, invoices with a pending bank payment,
+    and where they come from.
 
-    result = match(
-        MatchInput(
-            customers=customers,
-            invoices=invoices,
-            bank_transactions=transactions,
-            allocations=allocations,
-            payments=payments,
+    The matcher's stored proposals (``erp-recovery match``, with people's review decisions) are
+    used when there are any; otherwise the matcher runs in memory on the stored bank lines (with
+    the stored decisions and payer memory) and nothing is saved.
+    """
+    from erp_recovery.engines.matching import MatchSettings, effective_residuals, pending_by_invoice
+    from erp_recovery.store import matching as match_store
+
+    proposals = match_store.stored_proposals(connection, setup_.company_id)
+    origin = "the matcher's stored proposals"
+    if not proposals:
+        settings = config.section("matching", MatchSettings)
+        run = match_store.run_matching(
+            connection, setup_.company_id, setup_.company.code, settings, dry_run=True
         )
-    )
+        proposals = list(run.result.proposals)
+        origin = "the matcher run in memory; 'erp-recovery match' stores them for review"
     pending = {
         invoice_id: f"{item.amount} from bank line(s) {', '.join(item.bank_refs) or ', '.join(item.bank_transaction_ids)}"
-        for invoice_id, item in pending_by_invoice(result.proposals).items()
+        for invoice_id, item in pending_by_invoice(proposals).items()
     }
-    return effective_residuals(invoices, result.proposals), pending
+    return effective_residuals(invoices, proposals), pending, origin
 
 
 def _insolvency_pauses(config: AppConfig, customers: list[Customer], notes: list[str]) -> list[Pause]:
@@ -209,20 +213,25 @@ def prepare(
         invoices = _typed(load_records(connection, "invoice", company_id=company_id), Invoice)
         allocations = _typed(load_records(connection, "allocation", company_id=company_id), Allocation)
         payments = _typed(load_records(connection, "payment", company_id=company_id), Payment)
-        transactions = _typed(
-            load_records(connection, "bank_transaction", company_id=company_id), BankTransaction
+        has_bank_lines = (
+            connection.execute(
+                select(bank_transactions.c.id).where(bank_transactions.c.company_id == company_id).limit(1)
+            ).first()
+            is not None
         )
+        residuals: dict[str, Money] | None = None
+        pending: dict[str, str] = {}
+        if setup_.settings.use_matching and has_bank_lines:
+            residuals, pending, origin = _matching(connection, config, setup_, invoices)
+            if pending:
+                notes.append(
+                    f"{len(pending)} invoice(s) have a bank payment awaiting review ({origin}): not dunned"
+                )
         history = dunning_store.load_history(connection, company_id)
         pauses = dunning_store.load_pauses(connection, company_id)
         promises, statuses = dunning_store.load_promises(connection, company_id)
         plans = dunning_store.load_payment_plans(connection, company_id)
         grades = _latest_grades(connection, company_id, as_of)
-    residuals: dict[str, Money] | None = None
-    pending: dict[str, str] = {}
-    if setup_.settings.use_matching and transactions:
-        residuals, pending = _matching(customers, invoices, transactions, allocations, payments)
-        if pending:
-            notes.append(f"{len(pending)} invoice(s) have a bank payment awaiting review: not dunned")
     for invoice_id in sorted(pending_invoice_ids or ()):
         pending.setdefault(invoice_id, "a bank payment awaits confirmation")
     if use_signals if use_signals is not None else setup_.settings.signals:
