@@ -105,43 +105,25 @@ def sync_stages(config: AppConfig, company: str, selected: Sequence[str]) -> lis
 
 
 class MatchStage(BaseStage):
-    """Match the company's bank credits to its open invoices and count the proposals by status.
-
-    The matching engine is pure and keeps no store of its own yet: the risk and dunning stages
-    re-run it on the same data when they need its pending payments. This stage makes the result
-    visible per run (counts in ``status``, metrics and the run report).
-    """
+    """Match the company's bank credits to its open invoices and store the proposals (one
+    transaction; proposals already stored are updated, decisions and payer memory are kept)."""
 
     name = "match"
     depends_on = ("sync",)
 
     def run(self, context: StageContext) -> StageReport:
-        from erp_recovery.engines.matching import MatchInput, match
-        from erp_recovery.store.records import load_records
+        from erp_recovery.engines.matching import MatchSettings
+        from erp_recovery.store import matching as match_store
 
-        with context.store.connect() as connection:
+        settings = context.config.section("matching", MatchSettings)
+        with context.store.begin() as connection:
             company_id = run_store.company_id(connection, context.company.code)
             if company_id is None:
-                return StageReport(counts={"bank_transactions": 0})
-            loaded = {
-                entity: load_records(connection, entity, company_id=company_id)
-                for entity in ("customer", "invoice", "bank_transaction", "allocation", "payment")
-            }
-        if not loaded["bank_transaction"]:
-            return StageReport(
-                counts={"bank_transactions": 0}, details={"note": "no bank transactions synced"}
-            )
-        result = match(
-            MatchInput(
-                customers=loaded["customer"],  # type: ignore[arg-type]
-                invoices=loaded["invoice"],  # type: ignore[arg-type]
-                bank_transactions=loaded["bank_transaction"],  # type: ignore[arg-type]
-                allocations=loaded["allocation"],  # type: ignore[arg-type]
-                payments=loaded["payment"],  # type: ignore[arg-type]
-            )
+                return StageReport(counts={"proposals": 0})
+            run = match_store.run_matching(connection, company_id, context.company.code, settings)
+        return StageReport(
+            counts=run.counts(), details={"match_run": run.run_id, "seconds": round(run.seconds, 3)}
         )
-        counts = {"bank_transactions": len(loaded["bank_transaction"]), **result.counts()}
-        return StageReport(counts=counts)
 
 
 # -- assess (risk engine) -------------------------------------------------------------------------
