@@ -15,7 +15,7 @@ documented here because it is the contract a user template relies on:
 ``totals``    currency, principal, interest, fees, credits, total (one per currency)
 ``fee_count`` invoices bearing the fixed recovery fee; ``fee_amount`` the fee per invoice (Money)
 ``interest_rule`` / ``interest_source`` / ``fee_source``: the legal basis as the rules engine states it
-``previous``  earlier communications about these items: [(label, date)], oldest first
+``previous``  earlier letters and e-mails about these items: [(label, date)], oldest first
 ``consumer``  the debtor is a consumer (B2C)
 ``channel``   the channel this copy is for (email, letter, registered_letter)
 """
@@ -131,10 +131,19 @@ def letter_context(
             }
         )
     labels: dict[str, str] = {}
+    escalations: set[str] = set()
     if policies is not None and communication.policy in policies.policies:
-        labels = {level.code: level.label for level in policies.policies[communication.policy].levels}
+        levels = policies.policies[communication.policy].levels
+        labels = {level.code: level.label for level in levels}
+        escalations = {level.code for level in levels if level.kind == "escalation"}
+    # Earlier letters and e-mails about these items (an escalation dossier is not one).
     previous = sorted(
-        {(labels.get(code, code), day) for item in communication.items for code, day in item.previous},
+        {
+            (labels.get(code, code), day)
+            for item in communication.items
+            for code, day in item.previous
+            if code not in escalations
+        },
         key=lambda pair: (pair[1], pair[0]),
     )
     return {
