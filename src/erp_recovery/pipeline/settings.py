@@ -65,9 +65,13 @@ class PipelineSettings(BaseModel):
     @field_validator("stages")
     @classmethod
     def _known_stages(cls, stages: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [name for name in stages if name not in DEFAULT_STAGES]
+        from importlib.metadata import entry_points
+
+        plugins = {entry.name for entry in entry_points(group="erp_recovery.pipeline_stages")}
+        known = (*DEFAULT_STAGES, *sorted(plugins - set(DEFAULT_STAGES)))
+        unknown = [name for name in stages if name not in known]
         if unknown:
-            raise ValueError(f"unknown stage {unknown[0]!r}; stages: {', '.join(DEFAULT_STAGES)}")
+            raise ValueError(f"unknown stage {unknown[0]!r}; stages: {', '.join(known)}")
         return stages
 
 
