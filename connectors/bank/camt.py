@@ -53,7 +53,7 @@ from lxml import etree
 from erp_recovery.errors import ParseError
 from erp_recovery.model import BankTransaction, Money
 
-from . import safe_xml
+from . import pipeline, safe_xml
 from .balances import MovementTotal, check_balances, enforce
 from .builder import build_transaction, clean, counterparty_account_fields, join_texts, structured_reference
 from .identity import IdentityAssigner, normalise_account
@@ -113,9 +113,9 @@ class _Paths:
 class _Statement:
     """State of the statement being read."""
 
-    element: etree._Element
     kind: str
     index: int
+    line: int | None
     header_read: bool = False
     statement_id: str | None = None
     account: str = ""
@@ -161,8 +161,48 @@ class CamtReader:
     # -- document -------------------------------------------------------------------------------
 
     def events(self) -> Iterator[FileEvent]:
+        """Transactions and statement summaries, in file order.
+
+        The document is parsed by :meth:`_parsed` (XML, statement headers, entries' leaf texts),
+        in a helper process for large files (:mod:`.pipeline`), and turned into canonical records
+        here.
+        """
+        size = self.infile.size
+        if size is not None and size >= self.options.pipeline_min_bytes and pipeline.available():
+            parsed: Iterator[tuple[Any, ...]] = pipeline.run(self._parsed, file=self.file)
+        else:
+            parsed = self._parsed()
+        current: _Statement | None = None
+        for item in parsed:
+            what = item[0]
+            if what == "entry":
+                assert current is not None
+                yield from self._entry(current, item[1], item[2], item[3])
+            elif what == "header":
+                assert current is not None
+                for name, value in item[1].items():
+                    setattr(current, name, value)
+            elif what == "statement":
+                _what, kind, index, line, self.message, self.format = item
+                current = _Statement(kind=kind, index=index, line=line)
+            elif what == "end":
+                assert current is not None
+                yield self._finish(current)
+                current = None
+            else:
+                self.group_created = item[1]
+
+    def _parsed(self) -> Iterator[tuple[Any, ...]]:
+        """The document as a stream of plain tuples (picklable, so another process can make it).
+
+        ``("group", created)`` for a group header; ``("statement", kind, index, line, message,
+        format)`` when a statement starts; ``("header", fields)`` once its header is read (before
+        its first entry); ``("entry", line, flat, details)`` per ``Ntry`` (``flat`` = its leaf
+        texts, ``details`` = ``(line, flat)`` per ``TxDtls``); ``("end",)`` when it ends.
+        """
         statements = 0
         current: _Statement | None = None
+        element_of_current: etree._Element | None = None
         root: etree._Element | None = None
         tags = ["{*}Document", "{*}GrpHdr", "{*}Ntry", *(f"{{*}}{tag}" for tag in sorted(_STATEMENT_TAGS))]
         with self.infile.opener() as stream:
@@ -176,19 +216,41 @@ class CamtReader:
                         current = self._start_statement(element, root, statements + 1)
                         if current is not None:
                             statements += 1
+                            element_of_current = element
+                            yield (
+                                "statement",
+                                current.kind,
+                                current.index,
+                                current.line,
+                                self.message,
+                                self.format,
+                            )
                     continue
                 if current is not None:
-                    if element is current.element:
-                        yield self._finish(current)
+                    if element is element_of_current:
+                        if not current.header_read:
+                            yield ("header", self._header(current, element))
+                        yield ("end",)
                         safe_xml.release(element)
-                        current = None
+                        current = element_of_current = None
                     elif (
-                        element.getparent() is current.element and safe_xml.local_name(element.tag) == "Ntry"
+                        element.getparent() is element_of_current
+                        and safe_xml.local_name(element.tag) == "Ntry"
                     ):
-                        yield from self._entry(current, element)
+                        if not current.header_read:
+                            yield ("header", self._header(current, element_of_current))
+                        flat = _Flat()
+                        _walk(element, self.entry_paths, flat)
+                        details = []
+                        for detail in flat.details:
+                            detail_flat = _Flat()
+                            _walk(detail, self.detail_paths, detail_flat)
+                            details.append((detail.sourceline or 0, detail_flat))
+                        flat.details = []
+                        yield ("entry", element.sourceline, flat, details)
                         safe_xml.release(element)
                 elif safe_xml.local_name(element.tag) == "GrpHdr":
-                    self.group_created = _date_text(element.findtext(self.paths("CreDtTm")))
+                    yield ("group", _date_text(element.findtext(self.paths("CreDtTm"))))
         if statements == 0:
             expected = {"camt.052": "Rpt", "camt.053": "Stmt", "camt.054": "Ntfctn"}.get(self.message)
             what = f"<{expected}>" if expected else "<Stmt>, <Ntfctn> or <Rpt>"
@@ -220,14 +282,16 @@ class CamtReader:
             )
         self.message = expected[0]
         self.format = self.version or self.message
-        return _Statement(element=element, kind=kind, index=index)
+        return _Statement(kind=kind, index=index, line=element.sourceline)
 
     # -- statement ------------------------------------------------------------------------------
 
-    def _header(self, statement: _Statement) -> None:
-        """Read the statement's own elements, which all come before its first ``Ntry``."""
+    def _header(self, statement: _Statement, element: etree._Element) -> dict[str, Any]:
+        """Read the statement's own elements, which all come before its first ``Ntry``.
+
+        Returns the fields of :class:`_Statement` it sets (:data:`_HEADER_FIELDS`).
+        """
         p = self.paths
-        element = statement.element
         statement.statement_id = clean(element.findtext(p("Id")))
         statement.created = _date_text(element.findtext(p("CreDtTm")))
         account = clean(element.findtext(p("Acct/Id/IBAN"))) or clean(element.findtext(p("Acct/Id/Othr/Id")))
@@ -266,6 +330,7 @@ class CamtReader:
             if amount is not None:
                 statement.control_net = -amount if clean(net.findtext(p("CdtDbtInd"))) == "DBIT" else amount
         statement.header_read = True
+        return {name: getattr(statement, name) for name in _HEADER_FIELDS}
 
     def _money(self, element: etree._Element, statement: _Statement) -> Money:
         p = self.paths
@@ -285,8 +350,6 @@ class CamtReader:
         return Money(amount=amount, currency=currency)
 
     def _finish(self, statement: _Statement) -> StatementSummary:
-        if not statement.header_read:
-            self._header(statement)
         currency = (
             statement.currency
             or statement.movements.currency
@@ -312,7 +375,7 @@ class CamtReader:
             strict=self.options.strict,
             file=self.file,
             statement=statement.statement_id or position,
-            line=statement.element.sourceline,
+            line=statement.line,
         )
         return StatementSummary(
             format=self.format,
@@ -334,14 +397,11 @@ class CamtReader:
 
     # -- entry ----------------------------------------------------------------------------------
 
-    def _entry(self, statement: _Statement, ntry: etree._Element) -> Iterator[BankTransaction]:
-        if not statement.header_read:
-            self._header(statement)
+    def _entry(
+        self, statement: _Statement, line: int | None, flat: _Flat, details: list[tuple[int, _Flat]]
+    ) -> Iterator[BankTransaction]:
         statement.entries += 1
-        line = ntry.sourceline
         position = f"{statement.kind}[{statement.index}]/Ntry[{statement.entries}]"
-        flat = _Flat()
-        _walk(ntry, self.entry_paths, flat)
         values = flat.values
         amount = _decimal(values.get("Amt"), file=self.file, line=line)
         if amount is None:
@@ -404,7 +464,7 @@ class CamtReader:
                 entry_references[f"Btch.{name}"] = value
         entry_text = clean(values.get("AddtlNtryInf"))
         entry_id = self.identity.entry_id(statement.account, booking_date, signed, currency)
-        parsed = [self._detail(detail, signed, currency) for detail in flat.details]
+        parsed = [self._detail(detail_line, detail, signed, currency) for detail_line, detail in details]
 
         if len(parsed) > 1 and _adds_up(parsed, signed, currency):
             for index, detail in enumerate(parsed, start=1):
@@ -475,10 +535,7 @@ class CamtReader:
         credit = signed > 0
         return "Dbtr" if credit != reversal else "Cdtr"
 
-    def _detail(self, tx: etree._Element, entry_signed: Decimal, entry_currency: str) -> _Detail:
-        line = tx.sourceline or 0
-        flat = _Flat()
-        _walk(tx, self.detail_paths, flat)
+    def _detail(self, line: int, flat: _Flat, entry_signed: Decimal, entry_currency: str) -> _Detail:
         values, multi = flat.values, flat.multi
         detail = _Detail(line=line)
         for path, text in values.items():
@@ -550,6 +607,20 @@ class CamtReader:
         return detail
 
 
+#: What :meth:`CamtReader._header` reads into a :class:`_Statement`.
+_HEADER_FIELDS = (
+    "header_read",
+    "statement_id",
+    "account",
+    "currency",
+    "created",
+    "opening",
+    "opening_date",
+    "closing",
+    "closing_date",
+    "control_count",
+    "control_net",
+)
 #: Leaf paths read from an ``Ntry`` (relative to it); ``NtryDtls/TxDtls`` elements are collected
 #: and read on their own with :data:`_DETAIL_PATHS`.
 _ENTRY_PATHS = (

@@ -93,10 +93,13 @@ class ReadOptions:
         strict: a balance mismatch raises :class:`~erp_recovery.errors.ParseError` instead of
             being reported in the statement summary.
         max_bytes: files (and ZIP members, once uncompressed) larger than this are refused.
+        pipeline_min_bytes: XML files of at least this size are parsed in a helper process
+            while this one builds the records (:mod:`.pipeline`); ``0`` for every file.
     """
 
     strict: bool = False
     max_bytes: int = 2 << 30
+    pipeline_min_bytes: int = 8 << 20
 
 
 @dataclass

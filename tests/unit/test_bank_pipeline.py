@@ -1,0 +1,77 @@
+"""camt files parsed in a helper process (:mod:`connectors.bank.pipeline`) read exactly as in one
+process: same transactions, summaries and errors, in the same order; the helper is always reaped."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from erp_recovery.connectors.bank import camt, pipeline, registry
+from erp_recovery.connectors.bank.model import InputFile, ReadOptions
+
+from erp_recovery.errors import ParseError
+
+pytestmark = pytest.mark.skipif(not pipeline.available(), reason="no fork or a single CPU here")
+
+FIXTURES = Path(__file__).resolve().parents[1] / "golden" / "bank" / "fixtures"
+SHARED_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+IN_PROCESS = ReadOptions(pipeline_min_bytes=1 << 62)
+PIPELINED = ReadOptions(pipeline_min_bytes=0)
+
+
+def _camt_files() -> list[Path]:
+    candidates = sorted(FIXTURES.glob("camt*.xml")) + sorted(SHARED_SAMPLES.glob("camt05*/*.xml"))
+    return [path for path in candidates if registry.identify(path) == "camt"]
+
+
+def _read(path: Path, options: ReadOptions) -> list[Any]:
+    out: list[Any] = []
+    try:
+        for event in camt.read(InputFile.from_path(path), options):
+            out.append((type(event).__name__, event.model_dump_json()))
+    except ParseError as exc:
+        out.append((type(exc).__name__, str(exc), exc.file, exc.line, exc.element))
+    return out
+
+
+@pytest.mark.parametrize("path", _camt_files(), ids=lambda path: path.name)
+def test_pipelined_reading_is_the_same_as_in_process(path: Path) -> None:
+    expected = _read(path, IN_PROCESS)
+    assert expected
+    assert _read(path, PIPELINED) == expected
+    assert not multiprocessing.active_children()
+
+
+def test_an_error_comes_after_the_records_read_before_it(tmp_path: Path) -> None:
+    source = (FIXTURES / "camt053-tricky.xml").read_text(encoding="utf-8")
+    cut = source.index("</Stmt>") + len("</Stmt>") + 200
+    truncated = tmp_path / "cut.xml"
+    truncated.write_text(source[:cut], encoding="utf-8")
+    events = _read(truncated, PIPELINED)
+    assert events == _read(truncated, IN_PROCESS)
+    assert [kind for kind, *_ in events[:-1]].count("StatementSummary") == 1
+    assert events[-1][0] == "ParseError" and events[-1][2] == "cut.xml" and events[-1][3] is not None
+
+
+def test_the_helper_process_is_reaped_when_the_reader_stops_early(tmp_path: Path) -> None:
+    entry = (
+        '<Ntry><Amt Ccy="EUR">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>'
+        "<BookgDt><Dt>2024-01-02</Dt></BookgDt></Ntry>\n"
+    )
+    document = tmp_path / "many.xml"
+    document.write_text(
+        '<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">'
+        "<BkToCstmrStmt><GrpHdr><MsgId>M</MsgId></GrpHdr><Stmt><Id>S</Id>"
+        "<Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id></Acct>\n"
+        + entry * 20_000
+        + "</Stmt></BkToCstmrStmt></Document>",
+        encoding="utf-8",
+    )
+    events = camt.read(InputFile.from_path(document), PIPELINED)
+    first = next(events)
+    assert first.amount.amount == 1  # type: ignore[union-attr]
+    assert multiprocessing.active_children()
+    events.close()  # type: ignore[attr-defined]
+    assert not multiprocessing.active_children()
