@@ -308,8 +308,9 @@ class PipelineRunner:
         """Resume or create the run; (run id, run key, resumed), or (None, why) when one is active."""
         layout = [(stage.name, tuple(stage.depends_on), is_final(stage)) for stage in stages]
         with self.store.begin() as connection:
-            ids = run_store.register_config(connection, self.config)
-            company_id = ids.companies[company]
+            company_id = run_store.ensure_company(connection, self.config.company(company))
+            for source in self.config.sources_of(company):
+                run_store.ensure_source(connection, source, company_id)
             for row in pipeline_store.active_runs(connection, company_id):
                 if row.trigger in IN_PROCESS_TRIGGERS and in_process:
                     # We hold the company lock: the process of that run is gone.

@@ -159,9 +159,10 @@ class SyncRunner:
         full: bool,
     ) -> None:
         with self.store.begin() as connection:
-            ids = run_store.register_config(connection, self.config)
-            company_id = ids.companies[source.company]
-            source_id = ids.sources[source.name]
+            # Only this source and its company: registering every configured company at each sync
+            # would cost O(companies) queries per sync for a firm running hundreds of them.
+            company_id = run_store.ensure_company(connection, self.config.company(source.company))
+            source_id = run_store.ensure_source(connection, source, company_id)
             interrupted = run_store.interrupt_stale_runs(connection, source_id)
             if interrupted:
                 log.warning("source %s: %d earlier run(s) had been interrupted", source.name, interrupted)
