@@ -26,10 +26,26 @@ the company's stages after it.
 
 from __future__ import annotations
 
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 #: The pipeline's stages in the order they run; engines not installed are left out.
 DEFAULT_STAGES = ("sync", "match", "assess", "dunning", "writeback_plan", "apply", "report")
+
+
+STAGE_ENTRY_POINTS = "erp_recovery.pipeline_stages"
+
+
+@cache
+def plugin_stage_entry_points() -> tuple[EntryPoint, ...]:
+    """Stages other packages register (scanned once per process: the scan is not free)."""
+    return tuple(entry_points(group=STAGE_ENTRY_POINTS))
+
+
+def plugin_stage_names() -> tuple[str, ...]:
+    return tuple(entry.name for entry in plugin_stage_entry_points())
 
 
 def check_cron(expression: str) -> str:
@@ -65,10 +81,7 @@ class PipelineSettings(BaseModel):
     @field_validator("stages")
     @classmethod
     def _known_stages(cls, stages: tuple[str, ...]) -> tuple[str, ...]:
-        from importlib.metadata import entry_points
-
-        plugins = {entry.name for entry in entry_points(group="erp_recovery.pipeline_stages")}
-        known = (*DEFAULT_STAGES, *sorted(plugins - set(DEFAULT_STAGES)))
+        known = (*DEFAULT_STAGES, *sorted(set(plugin_stage_names()) - set(DEFAULT_STAGES)))
         unknown = [name for name in stages if name not in known]
         if unknown:
             raise ValueError(f"unknown stage {unknown[0]!r}; stages: {', '.join(known)}")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from erp_recovery.config import AppConfig
 from erp_recovery.errors import ConfigError, ErpRecoveryError, LockBusyError, TransientError, UnsafePlanError
 from erp_recovery.pipeline import store as pipeline_store
 from erp_recovery.pipeline.approvals import ApprovalPolicy
-from erp_recovery.pipeline.settings import PipelineSettings
+from erp_recovery.pipeline.settings import PipelineSettings, plugin_stage_entry_points
 from erp_recovery.pipeline.stage import BaseStage, RunCancelled, Stage, StageContext, StageReport
 from erp_recovery.store import Store
 from erp_recovery.store import runs as run_store
@@ -33,8 +32,6 @@ from erp_recovery.store.schema import RECORD_TABLES, sources
 from erp_recovery.sync import registry as connector_registry
 
 log = logging.getLogger(__name__)
-
-STAGE_ENTRY_POINTS = "erp_recovery.pipeline_stages"
 
 StageFactory = Callable[[AppConfig, str, Sequence[str]], list[Stage]]
 
@@ -503,28 +500,21 @@ def _single(stage: Callable[[], Stage]) -> StageFactory:
     return factory
 
 
-def _writeback_factory(stage: Callable[[], Stage]) -> StageFactory:
-    def factory(config: AppConfig, company: str, _sources: Sequence[str]) -> list[Stage]:
-        return [stage()] if writeback_sources(config, company) else []
-
-    return factory
-
-
 #: Stage name (as in ``[pipeline] stages``) → factory. Engines not yet wired are absent.
 STAGE_FACTORIES: dict[str, StageFactory] = {
     "sync": sync_stages,
     "match": _single(MatchStage),
     "assess": _single(AssessStage),
     "dunning": _single(DunningStage),
-    "writeback_plan": _writeback_factory(WritebackPlanStage),
-    "apply": _writeback_factory(ApplyStage),
+    "writeback_plan": _single(WritebackPlanStage),
+    "apply": _single(ApplyStage),
     "report": _single(ReportStage),
 }
 
 
 def _plugin_factories() -> dict[str, StageFactory]:
     found: dict[str, StageFactory] = {}
-    for entry in entry_points(group=STAGE_ENTRY_POINTS):
+    for entry in plugin_stage_entry_points():
         try:
             found[entry.name] = entry.load()
         except Exception as exc:  # a broken plug-in must not stop the pipeline of every company
