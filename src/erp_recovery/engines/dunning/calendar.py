@@ -28,13 +28,14 @@ def _normalise(country: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _holidays(country: str, year: int) -> frozenset[dt.date]:
+def _holidays(country: str, year: int) -> dict[dt.date, str]:
+    """Public holidays of ``country`` in ``year`` with their names (cached)."""
     try:
         calendar = holidays.country_holidays(country, years=year)
     except NotImplementedError:
         log.warning("no public holiday calendar for country %s: only weekends are skipped", country)
-        return frozenset()
-    return frozenset(calendar.keys())
+        return {}
+    return {day: str(name) for day, name in calendar.items()}
 
 
 class BusinessCalendar:
@@ -45,8 +46,8 @@ class BusinessCalendar:
 
     def holiday_name(self, day: dt.date) -> str | None:
         for country in self.countries:
-            if day in _holidays(country, day.year):
-                name = holidays.country_holidays(country, years=day.year).get(day)
+            name = _holidays(country, day.year).get(day)
+            if name is not None:
                 return f"{name} ({country})" if name else f"public holiday ({country})"
         return None
 

@@ -57,8 +57,17 @@ from erp_recovery.model.money import Money
 from erp_recovery.model.records import Allocation, Company, Customer, Invoice, Payment
 
 ONE_DAY = dt.timedelta(days=1)
-#: Prescription alerts start this long before the debt is time-barred (legal-rules.md §4, S−6 months).
-PRESCRIPTION_NOTICE = relativedelta(months=6)
+#: Prescription alerts start this many months before the debt is time-barred (legal-rules.md §4, S−6).
+PRESCRIPTION_NOTICE_MONTHS = 6
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` earlier (the last day of the month when it has fewer days)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
 
 
 @dataclass(frozen=True)
@@ -185,6 +194,15 @@ class _Planner:
         self.task_keys = set(data.history.task_keys)
         #: Items that may join today's communication of their customer at the given level.
         self.ahead: dict[str, _Due] = {}
+        self.invoices_by_customer: dict[str, list[Invoice]] = defaultdict(list)
+        for invoice in data.invoices:
+            self.invoices_by_customer[invoice.customer_id].append(invoice)
+        self.promises_by_customer: dict[str, list[PromiseToPay]] = defaultdict(list)
+        for promise in data.promises:
+            self.promises_by_customer[promise.customer_id].append(promise)
+        self.pauses_by_customer: dict[str, list[Pause]] = defaultdict(list)
+        for pause in data.pauses:
+            self.pauses_by_customer[pause.customer_id].append(pause)
         self.company_country = _country(data.company.country) or "FR"
 
     # -- amounts ---------------------------------------------------------------------------------
@@ -259,7 +277,7 @@ class _Planner:
             ]
         )
         items, held = self.items(customer, invoices, plans, policy)
-        pauses = [p for p in self.data.pauses if p.customer_id == cid and p.active_on(as_of)]
+        pauses = [p for p in self.pauses_by_customer.get(cid, []) if p.active_on(as_of)]
         stop = self.customer_stop(customer, pauses)
         customer_pause = next(
             (p for p in pauses if p.invoice_id is None and p.kind in ("dispute", "hold")), None
@@ -438,7 +456,7 @@ class _Planner:
                 )
             )
             return True
-        if self.as_of >= barred - PRESCRIPTION_NOTICE:
+        if self.as_of >= _months_before(barred, PRESCRIPTION_NOTICE_MONTHS):
             self.task(
                 PlannedTask(
                     key=f"prescription:{invoice.external_id}:{barred.isoformat()}",
@@ -521,11 +539,16 @@ class _Planner:
         return None
 
     def promises(self, customer: Customer, policy: Policy) -> list[tuple[PromiseToPay, PromiseStatus]]:
-        result = []
-        invoices = {i.external_id: i for i in self.data.invoices if i.customer_id == customer.external_id}
-        for promise in self.data.promises:
-            if promise.customer_id != customer.external_id or promise.made_on > self.as_of:
-                continue
+        result: list[tuple[PromiseToPay, PromiseStatus]] = []
+        promises = [
+            promise
+            for promise in self.promises_by_customer.get(customer.external_id, [])
+            if promise.made_on <= self.as_of
+        ]
+        if not promises:
+            return result
+        invoices = {i.external_id: i for i in self.invoices_by_customer.get(customer.external_id, [])}
+        for promise in promises:
             outstanding = sum(
                 (self.residual(invoices[i]).amount for i in promise.invoice_ids if i in invoices), Decimal(0)
             )
