@@ -104,10 +104,9 @@ def company_name(rng: random.Random, taken: set[str]) -> str:
     Namesakes that differ only by their legal form ("Martin et Fils SARL" / "... SAS") exist but are
     rare (about 3 %, more once the name space fills up), as in a real customer base.
     """
-    name = ""
-    for attempt in range(60):
+    for attempt in range(230):
         surname = rng.choice(SURNAMES)
-        pattern = rng.random()
+        pattern = rng.random() if attempt < 30 else 1.0  # a crowded name space: longer names
         if pattern < 0.40:
             base = f"{rng.choice(ACTIVITIES)} {surname}"
         elif pattern < 0.55:
@@ -118,12 +117,14 @@ def company_name(rng: random.Random, taken: set[str]) -> str:
             base = f"{surname} {rng.choice(ACTIVITIES)}"
         elif pattern < 0.92:
             base = f"{surname} & {rng.choice(SURNAMES)}"
-        else:
+        elif pattern < 1.0:
             base = f"{rng.choice(ACTIVITIES)} du {rng.choice(CITIES)}"
+        else:
+            base = f"{rng.choice(ACTIVITIES)} {surname} {rng.choice(CITIES)}"
         name = f"{base} {rng.choice(LEGAL_FORMS)}"
         if name in taken:
             continue
-        if f"base:{base}" in taken and attempt < 50 and rng.random() > 0.03:
+        if f"base:{base}" in taken and rng.random() > 0.03:
             continue
         taken.add(name)
         taken.add(f"base:{base}")

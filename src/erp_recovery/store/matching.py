@@ -585,3 +585,30 @@ def invoice_pending_totals(connection: Connection, company_id: int) -> dict[str,
     for row in rows:
         totals[row.invoice_id] = totals.get(row.invoice_id, Decimal(0)) + row.amount
     return totals
+
+
+def demo_stage(context: Any) -> dict[str, Any]:
+    """The demo's matching stage: match the demo company's bank statement, summarise the proposals.
+
+    ``context`` is the demo's stage context (store, config, company code). Expects the bank statement
+    of the demo data (``demo/data/bank-statement.camt053.xml``) synced by a ``bank-files`` source.
+    """
+    from erp_recovery.store import runs as run_store
+
+    with context.store.begin() as connection:
+        company_id = run_store.company_id(connection, context.company)
+        if company_id is None:
+            return {"note": f"company {context.company} has no data"}
+        run = run_matching(
+            connection, company_id, context.company, context.config.section("matching", MatchSettings)
+        )
+    shown = []
+    for proposal in run.result.proposals:
+        if proposal.amount.amount <= 0:
+            continue
+        lines = ", ".join(f"{line.invoice_number} {line.amount.amount}" for line in proposal.lines) or "-"
+        shown.append(
+            f"{proposal.bank_ref} {proposal.amount.amount}: {proposal.status} ({proposal.confidence}) {lines}"
+            + (f" [{', '.join(proposal.flags)}]" if proposal.flags else "")
+        )
+    return {"counts": run.counts(), "proposals": shown}

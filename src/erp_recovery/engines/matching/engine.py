@@ -59,7 +59,7 @@ from erp_recovery.engines.matching.model import (
 from erp_recovery.engines.matching.payers import NameTie, PayerIdentity, PayerIndex
 from erp_recovery.engines.matching.references import Reading, ReferenceHit, ReferenceIndex
 from erp_recovery.engines.matching.settings import MatchSettings
-from erp_recovery.engines.matching.text import compact_iban, fold, name_plain
+from erp_recovery.engines.matching.text import Window, compact_iban, fold, name_plain
 from erp_recovery.model.money import Money, minor_units
 from erp_recovery.model.records import Allocation, BankTransaction, Customer, Invoice, Payment
 
@@ -274,7 +274,9 @@ class _Run:
         self._mark_repeats(credits)
         #: Payers who name our invoices on some of their credits (then a credit naming none is odd).
         self.referencing_payers = {
-            self._payer_key(credit.transaction) for credit in credits if credit.reading.hits
+            self._payer_key(credit.transaction)
+            for credit in credits
+            if credit.reading.hits or credit.reading.unknown
         } - {""}
         # passes 1 and 2 decide only what is unambiguous (auto); run twice, since what pass 2 learns
         # (IBANs, names) can make a pass-1 credit unambiguous
@@ -472,12 +474,12 @@ class _Run:
         )
 
     def _open_items(self, customers: Iterable[str], credit: _Credit) -> list[OpenItem]:
-        found: list[OpenItem] = []
-        for customer_id in sorted(customers):
-            for item in self.open_by_customer.get(customer_id, ()):
-                if item.remaining > 0 and item.id not in credit.rejected:
-                    found.append(item)
-        found.sort(key=lambda item: item.age_key)
+        """Open items of these customers, oldest first (each customer's list is kept in that order)."""
+        rejected = credit.rejected
+        lists = [self.open_by_customer.get(customer_id, ()) for customer_id in customers]
+        found = [item for items in lists for item in items if item.remaining > 0 and item.id not in rejected]
+        if sum(1 for items in lists if items) > 1:
+            found.sort(key=lambda item: item.age_key)
         return found
 
     def _references_usable(self, credit: _Credit) -> bool:
@@ -486,24 +488,34 @@ class _Run:
             hit.item.remaining > 0 and self._consistent(credit, hit.item) for hit in credit.reading.hits
         )
 
-    @staticmethod
     def _explained_tokens(
-        credit: _Credit, items: Sequence[OpenItem], among: Sequence[OpenItem] = ()
+        self, credit: _Credit, items: Sequence[OpenItem], customers: Iterable[str] = ()
     ) -> tuple[str, ...]:
-        """Leftover words of the remittance that are a cut or mistyped form of these items' numbers
-        (and of no other item ``among`` the payer's open ones)."""
+        """Leftover words of the remittance that are a mistyped number (or, at the end of a text the
+        bank cut, the start of a number) of these items, and of no other document of the payer."""
+        minimum = self.settings.typo_min_length
 
-        def close(core: str, item: OpenItem) -> bool:
-            if not item.core:
+        def close(window: Window, item: OpenItem) -> bool:
+            core = window.core
+            if not item.core or len(core) < minimum:
                 return False
-            if len(core) >= 4 and item.core.startswith(core):
+            if credit.reading.truncated_text and window.at_end and item.core.startswith(core):
                 return True
             return abs(len(item.core) - len(core)) <= 1 and OSA.distance(core, item.core, score_cutoff=1) <= 1
 
+        others = [
+            other
+            for customer_id in customers
+            for other in (
+                *self.open_by_customer.get(customer_id, ()),
+                *self.closed_by_customer.get(customer_id, ()),
+            )
+            if other not in items
+        ]
         explained = []
         for window in credit.reading.leftovers:
-            if any(close(window.core, item) for item in items) and not any(
-                close(window.core, other) for other in among if other not in items
+            if any(close(window, item) for item in items) and not any(
+                close(window, other) for other in others
             ):
                 explained.append(window.text)
         return tuple(explained)
@@ -1074,7 +1086,7 @@ class _Run:
                 weight = self.weights.amount_subset_referenced if search.unique else self.weights.overpayment
                 if not search.unique:
                     flags.append("amount_tie")
-                explained = self._explained_tokens(credit, best.items)
+                explained = self._explained_tokens(credit, best.items, customers)
                 evidence.append(
                     _evidence(
                         rule="amount_subset" if search.unique else "amount_subset_oldest",
@@ -1401,7 +1413,7 @@ class _Run:
                         )
                     )
                     outcome.reason = f"overpayment of {received - whole} {currency}"
-        explained = self._explained_tokens(credit, chosen, items)
+        explained = self._explained_tokens(credit, chosen, identity.customers)
         if explained and outcome.lines:
             # the remittance names these items, mistyped or cut: it confirms the amount's choice
             amount_weight += self.weights.reference_confirms

@@ -107,6 +107,8 @@ class ReferenceIndex:
             if letters:
                 prefixes.add(letters)
         self.number_prefixes = frozenset(prefixes)
+        #: windows by remittance text (statements repeat texts: "VIREMENT", "REGLEMENT"...)
+        self._windows: dict[str, list[Window]] = {}
         #: (length, first two characters) of our numbers' digit cores: what "one of ours" looks like
         self.shapes = frozenset((len(item.core), item.core[:2]) for item in items if item.core[:1].isdigit())
 
@@ -218,7 +220,10 @@ class ReferenceIndex:
         reading.truncated_text = len(stripped) in self.settings.truncation_lengths
         found: list[tuple[Window, list[OpenItem]]] = []
         leftovers: list[Window] = []
-        for window in remittance_windows(text, self.number_prefixes):
+        windows = self._windows.get(text)
+        if windows is None:
+            windows = self._windows[text] = remittance_windows(text, self.number_prefixes)
+        for window in windows:
             items = []
             for key in window.keys:
                 bucket = self.by_key.get(key)

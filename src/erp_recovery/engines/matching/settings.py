@@ -85,7 +85,7 @@ class MatchSettings(BaseModel):
     #: Subset-sum bounds: oldest open items considered, items per combination, search nodes.
     subset_max_items: int = Field(default=24, ge=1, le=64)
     subset_max_size: int = Field(default=8, ge=1, le=20)
-    subset_node_budget: int = Field(default=20000, ge=100)
+    subset_node_budget: int = Field(default=5000, ge=100)
     #: Credit notes of the payer considered for netting.
     subset_max_credit_notes: int = Field(default=4, ge=0, le=10)
     #: Invoice-number keys shorter than this (and without an invoice prefix) are weak evidence.
@@ -106,7 +106,7 @@ class MatchSettings(BaseModel):
     repeat_window_days: int = 10
     #: Settled invoices issued up to this many days before the first bank line are still read (a
     #: credit naming one is a duplicate payment); older settled ones are left out of the run.
-    closed_items_days: int = Field(default=400, ge=0)
+    closed_items_days: int = Field(default=180, ge=0)
     #: Several open items of exactly the credit: imputed to the one due first (C. civ. 1342-10) unless
     #: it fell due this many days before the next one (left behind: disputed, forgotten...).
     imputation_gap_days: int = 60

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import NamedTuple
 
 #: Words and abbreviations that announce an invoice number ("Facture n° ...", "INV ...").
@@ -61,6 +62,7 @@ _PREFIX_WORDS = frozenset(INVOICE_PREFIXES) | {"NDEG", "NO", "N"}
 _JOINERS = frozenset(" -/_.:")
 _RUN = re.compile(r"[A-Z0-9]+")
 _DIGIT_RUN = re.compile(r"[0-9]+")
+_SPACES = re.compile(r"\s+")
 LEADING_LETTERS = re.compile(r"^[A-Z]+")
 _DOTTED_ABBREVIATION = re.compile(r"\b(?:[A-Z]\.){2,}[A-Z]?\.?")
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
@@ -123,26 +125,28 @@ class NumberKeys(NamedTuple):
 
 def number_keys(number: str) -> NumberKeys:
     """Keys, leading letters, core and digits of one of our invoice numbers."""
-    compact = compact_reference(number)
+    compact = _NON_ALNUM.sub("", number.upper() if number.isascii() else fold(number))
     if not compact:
         return NumberKeys((), "", "", "")
-    keys = {compact}
-    core, _ = strip_invoice_prefix(compact)
-    keys.add(core)
-    letters = LEADING_LETTERS.match(compact)
+    letters_found = LEADING_LETTERS.match(compact)
+    letters = letters_found.group(0) if letters_found else ""
     # whatever letters start it (a series "FB" we do not know as a prefix), the digits that follow
-    digits = compact[letters.end() :] if letters else compact
+    digits = compact[len(letters) :]
     if digits.isdigit():
         digits = digits.lstrip("0")
-        if len(digits) >= 3:
-            keys.add(digits)
+        core = digits or "0" if not letters or _PREFIXES.match(compact) else compact
     else:
+        core, _ = strip_invoice_prefix(compact)
         digits = ""
-    groups = [group.lstrip("0") or "0" for group in _DIGIT_RUN.findall(number)]
+    keys = {compact, core}
+    if len(digits) >= 3:
+        keys.add(digits)
+    groups = _DIGIT_RUN.findall(number)
     if len(groups) >= 2:
-        keys.add("|".join(groups))
-        keys.add("".join(groups))
-    return NumberKeys(tuple(sorted(keys)), letters.group(0) if letters else "", core, digits)
+        stripped = [group.lstrip("0") or "0" for group in groups]
+        keys.add("|".join(stripped))
+        keys.add("".join(stripped))
+    return NumberKeys(tuple(keys), letters, core, digits)
 
 
 def invoice_keys(number: str) -> set[str]:
@@ -246,13 +250,16 @@ def remittance_windows(text: str, number_prefixes: frozenset[str], *, max_runs: 
 
 def name_tokens(name: str) -> list[str]:
     """Significant words of a company or person name (see the module docstring)."""
-    folded = fold(name).replace("&", " ET ")
-    folded = _DOTTED_ABBREVIATION.sub(lambda match: match.group(0).replace(".", ""), folded)
-    words = [word for word in _NON_ALNUM.split(folded) if word]
-    significant = [
+    return list(_name_tokens(name))
+
+
+@lru_cache(maxsize=131072)
+def _name_tokens(name: str) -> tuple[str, ...]:
+    words = name_plain(name).split()
+    significant = tuple(
         word for word in words if word not in LEGAL_FORMS and word not in TITLES and word not in STOP_WORDS
-    ]
-    return significant or words
+    )
+    return significant or tuple(words)
 
 
 def name_key(name: str) -> str:
@@ -260,6 +267,7 @@ def name_key(name: str) -> str:
     return " ".join(name_tokens(name))
 
 
+@lru_cache(maxsize=131072)
 def name_plain(name: str) -> str:
     """Upper case, accents folded, words separated by one space, nothing dropped (for prefixes)."""
     folded = fold(name).replace("&", " ET ")
@@ -271,7 +279,7 @@ def compact_iban(value: str | None) -> str | None:
     """IBAN without spaces, upper case (None stays None)."""
     if not value:
         return None
-    return re.sub(r"\s+", "", value).upper()
+    return _SPACES.sub("", value).upper()
 
 
 def matches_any(text: str, patterns: Iterable[re.Pattern[str]]) -> str | None:
