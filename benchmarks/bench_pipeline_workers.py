@@ -234,8 +234,14 @@ def run_round(
             statuses = dict(
                 connection.execute(text("SELECT status, count(*) FROM pipeline_runs GROUP BY status")).all()
             )
+            errors = [
+                f"{stage}: {error}"
+                for stage, error in connection.execute(
+                    text("SELECT stage, error FROM pipeline_stage_runs WHERE status = 'failed' LIMIT 5")
+                )
+            ]
             stage_means = {
-                stage: (float(mean), int(count))
+                stage: (float(mean or 0), int(count))
                 for stage, mean, count in connection.execute(
                     text(
                         "SELECT split_part(stage, ':', 1) AS stage, avg(duration_seconds), count(*) "
@@ -253,6 +259,7 @@ def run_round(
             "seconds": elapsed,
             "per_minute": len(codes) / elapsed * 60,
             "statuses": statuses,
+            "errors": errors,
             "stages": stage_means,
             "invoices": records[0],
             "bank_lines": records[1],
@@ -315,6 +322,8 @@ def main() -> None:
             f"runs {result['statuses']}, {result['invoices']} invoices, {result['bank_lines']} bank lines\n"
             f"    mean stage durations: {stages}"
         )
+        for error in result["errors"]:  # type: ignore[attr-defined]
+            print(f"    failed: {error}")
     base = results[0]
     print("\nworkers  seconds  companies/min  speed-up  efficiency")
     for result in results:
