@@ -4,6 +4,7 @@ STARTTLS and implicit TLS with a login whose password never reaches the logs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -207,3 +208,31 @@ def test_tls_and_login_with_the_password_from_the_environment(tmp_path, monkeypa
         assert "s3cret-Pa55word" not in logged and "wrong-password" not in logged
     finally:
         controller.stop()
+
+
+def test_two_runs_at_once_send_one_email(tmp_path, mailbox):
+    import threading
+
+    from erp_recovery.config import load_config
+    from erp_recovery.dunning_ops import service
+    from erp_recovery.store import Store
+
+    workspace = make_workspace(tmp_path, mailbox.port)
+    config = load_config(workspace.config)
+    reports = []
+
+    def run() -> None:
+        store = Store(workspace.db)
+        setup_ = service.setup(store, config, "acme")
+        reports.append(
+            service.run_day(store, config, setup_, dt.date(2026, 10, 7), mailer=service.make_mailer(setup_))
+        )
+        store.dispose()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(len(report.communications) for report in reports) == [0, 1]
+    assert len(mailbox.messages) == 1

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from erp_recovery.config import AppConfig
 from erp_recovery.dunning_docs.context import communication_reference
@@ -55,6 +56,7 @@ from erp_recovery.model.records import Allocation, Company, Customer, Invoice, P
 from erp_recovery.store import Store
 from erp_recovery.store import dunning as dunning_store
 from erp_recovery.store import runs as run_store
+from erp_recovery.store.locks import named_lock
 from erp_recovery.store.records import load_records
 from erp_recovery.store.schema import bank_transactions
 
@@ -513,10 +515,17 @@ class _DayRun:
              "level_index": communication.level_index, "sent_on": self.as_of, "deadline": communication.deadline}
             for item in communication.items
         ]  # fmt: skip
-        with self.store.begin() as connection:
-            communication_id = dunning_store.insert_communication(connection, values, steps)
-            for action in actions:
-                dunning_store.insert_action(connection, {**action, "communication_id": communication_id})
+        try:
+            with self.store.begin() as connection:
+                communication_id = dunning_store.insert_communication(connection, values, steps)
+                for action in actions:
+                    dunning_store.insert_action(connection, {**action, "communication_id": communication_id})
+        except IntegrityError:
+            # Recorded meanwhile by another run (same customer and day, or an item's level).
+            self.report.skipped.append(
+                f"{customer.external_id}: recorded by another run for {self.as_of.isoformat()}"
+            )
+            return
         self.report.communications.append(
             {"customer": customer.external_id, "name": customer.name, "level": level.code, "label": level.label,
              "channels": list(communication.channels), "items": [item.number for item in communication.items],
@@ -525,12 +534,16 @@ class _DayRun:
         )  # fmt: skip
 
     def task(self, task: PlannedTask) -> None:
-        with self.store.begin() as connection:
-            if dunning_store.action_by_key(connection, self.setup.company_id, task.key[:160]) is not None:
-                return
-            dunning_store.insert_action(
-                connection, _task_values(self.setup, task, self.as_of, self.task_details.get(task.key, ""))
-            )
+        try:
+            with self.store.begin() as connection:
+                if dunning_store.action_by_key(connection, self.setup.company_id, task.key[:160]) is not None:
+                    return
+                dunning_store.insert_action(
+                    connection,
+                    _task_values(self.setup, task, self.as_of, self.task_details.get(task.key, "")),
+                )
+        except IntegrityError:
+            return  # created meanwhile by another run
         self.report.tasks.append(
             {
                 "key": task.key,
@@ -669,17 +682,23 @@ def run_day(
     use_signals: bool | None = None,
     pending_invoice_ids: set[str] | None = None,
 ) -> RunReport:
-    """Carry out the plan of ``as_of`` (see the module docstring); idempotent for a given day."""
-    return _DayRun(
-        store,
-        config,
-        setup_,
-        as_of,
-        mailer=mailer,
-        send=send,
-        use_signals=use_signals,
-        pending_invoice_ids=pending_invoice_ids,
-    ).run()
+    """Carry out the plan of ``as_of`` (see the module docstring); idempotent for a given day.
+
+    One run at a time per company (a named lock; a second one fails with LockBusyError, waiting
+    up to 30 s); should two runs still race, the unique keys make the second skip what the first
+    recorded.
+    """
+    with named_lock(store, f"dunning:{setup_.company.code}", wait=30.0):
+        return _DayRun(
+            store,
+            config,
+            setup_,
+            as_of,
+            mailer=mailer,
+            send=send,
+            use_signals=use_signals,
+            pending_invoice_ids=pending_invoice_ids,
+        ).run()
 
 
 def record_replay(store: Store, setup_: DunningSetup, communications: list[PlannedCommunication]) -> int:
