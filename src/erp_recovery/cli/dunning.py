@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from erp_recovery.cli.context import AppContext, json_option, pass_app
 from erp_recovery.dunning_docs.render import export_templates, html_to_pdf
@@ -23,6 +24,15 @@ from erp_recovery.store import dunning as dunning_store
 from erp_recovery.store.records import load_records
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _say(app: AppContext, text: str) -> None:
+    """A line for people; what it holds ([smtp], names with brackets) is not console markup."""
+    app.info(escape(text))
+
+
+def _warn(app: AppContext, text: str) -> None:
+    app.warn(escape(text))
 
 
 def _day(value: dt.datetime | None) -> dt.date:
@@ -192,9 +202,10 @@ def run_cmd(
                        "promise_updates": result.promise_updates, "notes": result.notes})  # fmt: skip
     else:
         counts = result.counts()
-        app.info(
+        _say(
+            app,
             f"{result.as_of.isoformat()}: {counts['communications']} communication(s), {counts['tasks']} new task(s), "
-            f"{counts['skipped']} already done today"
+            f"{counts['skipped']} already done today",
         )
         if result.communications:
             app.table(
@@ -221,9 +232,9 @@ def run_cmd(
                 ],
             )
         for task in result.tasks:
-            app.info(f"task [{task['kind']}] {task['title']} (due {task['due_on'].isoformat()})")
+            _say(app, f"task [{task['kind']}] {task['title']} (due {task['due_on'].isoformat()})")
         for note in result.notes:
-            app.warn(note)
+            _warn(app, note)
     failed = [d for d in result.deliveries if d["status"] in ("failed", "gave_up")]
     return 1 if failed else 0
 
@@ -364,7 +375,7 @@ def pause_cmd(app: AppContext, customer: str, invoices: tuple[str, ...], kind: s
                 )
             )  # fmt: skip
     end = f"until {until_day.isoformat()}" if until_day else "until resumed"
-    app.info(f"pause {', '.join(map(str, ids))} recorded for {found.name} ({kind}, {end})")
+    _say(app, f"pause {', '.join(map(str, ids))} recorded for {found.name} ({kind}, {end})")
 
 
 @dunning.command("resume")
@@ -394,7 +405,7 @@ def resume_cmd(app: AppContext, customer: str, invoices: tuple[str, ...], pause_
                 connection, setup_.company_id, on=day, pause_id=pause_id, customer_id=found.external_id,
                 invoice_id=invoice_id,
             )  # fmt: skip
-    app.info(f"{count} pause(s) or promise(s) of {found.name} ended on {day.isoformat()}")
+    _say(app, f"{count} pause(s) or promise(s) of {found.name} ended on {day.isoformat()}")
 
 
 @dunning.command("dispute")
@@ -426,7 +437,7 @@ def dispute_cmd(app: AppContext, customer: str, invoices: tuple[str, ...], reaso
                 connection, setup_.company_id, customer_id=found.external_id, kind="dispute", start=day,
                 until=until_day, invoice_id=invoice.external_id, reason=reason, created_by="cli",
             )  # fmt: skip
-    app.info(f"dispute recorded on {', '.join(invoices)} of {found.name} until {until_day.isoformat()}")
+    _say(app, f"dispute recorded on {', '.join(invoices)} of {found.name} until {until_day.isoformat()}")
 
 
 @dunning.command("promise")
@@ -465,9 +476,10 @@ def promise_cmd(app: AppContext, customer: str, promised: dt.datetime, amount: s
             invoice_ids=[i.external_id for i in covered], amount=promised_amount, outstanding=outstanding,
             promised_on=promised.date(), made_on=day, note=note,
         )  # fmt: skip
-    app.info(
+    _say(
+        app,
         f"promise {promise_id}: {found.name} pays {promised_amount} by {promised.date().isoformat()} "
-        f"({', '.join(i.number for i in covered)})"
+        f"({', '.join(i.number for i in covered)})",
     )
 
 
@@ -508,8 +520,9 @@ def payment_plan_cmd(app: AppContext, customer: str, instalments: tuple[str, ...
         with app.store().begin() as connection:
             if not dunning_store.cancel_payment_plan(connection, setup_.company_id, cancel_id):
                 raise click.UsageError(f"no payment plan {cancel_id}")
-        app.info(
-            f"payment plan {dunning_store.plan_label(cancel_id)} cancelled: its invoices are dunned again"
+        _say(
+            app,
+            f"payment plan {dunning_store.plan_label(cancel_id)} cancelled: its invoices are dunned again",
         )
         return
     covered = find_invoices(app, setup_, found, invoices) if invoices else _open_invoices(app, setup_, found)
@@ -538,9 +551,10 @@ def payment_plan_cmd(app: AppContext, customer: str, instalments: tuple[str, ...
             invoice_ids=[i.external_id for i in covered], outstanding=outstanding, agreed_on=_day(as_of),
             instalments=schedule, note=note,
         )  # fmt: skip
-    app.info(
+    _say(
+        app,
         f"payment plan {dunning_store.plan_label(plan_id)} for {found.name}: "
-        + ", ".join(f"{day.isoformat()} {amount} {outstanding.currency}" for day, amount in sorted(schedule))
+        + ", ".join(f"{day.isoformat()} {amount} {outstanding.currency}" for day, amount in sorted(schedule)),
     )
 
 
@@ -594,7 +608,7 @@ def done_cmd(app: AppContext, task_id: int, note: str, company: str | None) -> N
             connection, setup_.company_id, task_id, "done", note=note or None
         ):
             raise click.UsageError(f"no task {task_id} (see 'erp-recovery dunning tasks')")
-    app.info(f"task {task_id} done")
+    _say(app, f"task {task_id} done")
 
 
 @dunning.command("dossier")
@@ -633,7 +647,7 @@ def dossier_cmd(app: AppContext, customer: str, agency: bool, out_dir: str | Non
         else setup_.outbox / setup_.company.code / "escalations" / f"{found.external_id}-{day.isoformat()}"
     )
     written = write_dossier(setup_, statement, data, folder)
-    app.info(f"{route} dossier for {found.name}: " + ", ".join(str(p) for p in written.files))
+    _say(app, f"{route} dossier for {found.name}: " + ", ".join(str(p) for p in written.files))
 
 
 @dunning.command("preview")
@@ -674,7 +688,7 @@ def preview_cmd(app: AppContext, customer: str, level: str | None, out_file: str
         path.write_text(html, encoding="utf-8")
     else:
         path.write_bytes(html_to_pdf(html))
-    app.info(f"{statement.level.label} for {found.name} written to {path}")
+    _say(app, f"{statement.level.label} for {found.name} written to {path}")
 
 
 @dunning.command("templates")
@@ -694,8 +708,9 @@ def templates_cmd(app: AppContext, export_dir: str) -> None:
       erp-recovery dunning templates --export letters/
     """
     written = export_templates(Path(export_dir))
-    app.info(
-        f'{len(written)} template(s) copied to {export_dir}; set [dunning] templates_dir = "{export_dir}"'
+    _say(
+        app,
+        f'{len(written)} template(s) copied to {export_dir}; set [dunning] templates_dir = "{export_dir}"',
     )
 
 
@@ -722,7 +737,7 @@ def policies_cmd(app: AppContext, export_file: str | None, company: str | None) 
         if path.exists():
             raise click.UsageError(f"{path} already exists")
         path.write_text(shipped_policies_text(), encoding="utf-8")
-        app.info(f'policies written to {path}; set [dunning] policies_file = "{path}"')
+        _say(app, f'policies written to {path}; set [dunning] policies_file = "{path}"')
         return
     try:
         config = app.config
@@ -736,9 +751,9 @@ def policies_cmd(app: AppContext, export_file: str | None, company: str | None) 
     if app.as_json:
         app.emit_json(policies.model_dump(mode="json"))
         return
-    app.info(f"Policies from {policies.origin}; default {policies.default}")
+    _say(app, f"Policies from {policies.origin}; default {policies.default}")
     for index, rule in enumerate(policies.rules, start=1):
-        app.info(f"rule {index}: {rule.describe()} → {rule.policy}")
+        _say(app, f"rule {index}: {rule.describe()} → {rule.policy}")
     for code, policy in policies.policies.items():
         app.table(
             f"{code}: {policy.label}",
