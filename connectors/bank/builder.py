@@ -30,7 +30,9 @@ def clean(text: str | None) -> str | None:
     if not text:
         return None
     stripped = text.strip()
-    if "  " in stripped or "\n" in stripped or "\t" in stripped or "\r" in stripped:
+    # isprintable() is False for tabs and line breaks (and for rarer spaces the pattern leaves as
+    # they are): one C-level test instead of four substring searches on the usual clean text.
+    if "  " in stripped or not stripped.isprintable():
         stripped = _RUNS_OF_SPACES.sub(" ", stripped)
     return stripped or None
 
@@ -63,7 +65,13 @@ def counterparty_account_fields(account: str | None) -> dict[str, str]:
 
 def build_transaction(fields: dict[str, Any], *, file: str, line: int | None = None) -> BankTransaction:
     """Validate ``fields`` into a :class:`BankTransaction` (``None`` values are dropped)."""
-    values = {key: value for key, value in fields.items() if value is not None and value != ()}
+    # None and empty tuples are dropped (the field keeps its default); the test never compares a
+    # value (a pydantic ``Money`` compares in Python).
+    values = {
+        key: value
+        for key, value in fields.items()
+        if value is not None and (value or value.__class__ is not tuple)
+    }
     try:
         return BankTransaction(**values)
     except ValidationError as exc:

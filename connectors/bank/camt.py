@@ -172,6 +172,10 @@ class CamtReader:
             parsed: Iterator[tuple[Any, ...]] = pipeline.run(self._parsed, file=self.file)
         else:
             parsed = self._parsed()
+        return self._records(parsed)
+
+    def _records(self, parsed: Iterator[tuple[Any, ...]]) -> Iterator[FileEvent]:
+        """Canonical records and statement summaries from :meth:`_parsed`'s items."""
         current: _Statement | None = None
         for item in parsed:
             what = item[0]
@@ -197,8 +201,8 @@ class CamtReader:
 
         ``("group", created)`` for a group header; ``("statement", kind, index, line, message,
         format)`` when a statement starts; ``("header", fields)`` once its header is read (before
-        its first entry); ``("entry", line, flat, details)`` per ``Ntry`` (``flat`` = its leaf
-        texts, ``details`` = ``(line, flat)`` per ``TxDtls``); ``("end",)`` when it ends.
+        its first entry); ``("entry", line, leaves, details)`` per ``Ntry`` (``leaves`` = its
+        leaf texts, ``details`` = ``(line, leaves)`` per ``TxDtls``); ``("end",)`` when it ends.
         """
         statements = 0
         current: _Statement | None = None
@@ -239,15 +243,17 @@ class CamtReader:
                     ):
                         if not current.header_read:
                             yield ("header", self._header(current, element_of_current))
-                        flat = _Flat()
-                        _walk(element, self.entry_paths, flat)
+                        values: dict[str, str] = {}
+                        multi: dict[str, list[str]] = {}
+                        collected: list[etree._Element] = []
+                        _walk(element, self.entry_paths, values, multi, collected)
                         details = []
-                        for detail in flat.details:
-                            detail_flat = _Flat()
-                            _walk(detail, self.detail_paths, detail_flat)
-                            details.append((detail.sourceline or 0, detail_flat))
-                        flat.details = []
-                        yield ("entry", element.sourceline, flat, details)
+                        for detail in collected:
+                            detail_values: dict[str, str] = {}
+                            detail_multi: dict[str, list[str]] = {}
+                            _walk(detail, self.detail_paths, detail_values, detail_multi, [])
+                            details.append((detail.sourceline or 0, (detail_values, detail_multi)))
+                        yield ("entry", element.sourceline, (values, multi), details)
                         safe_xml.release(element)
                 elif safe_xml.local_name(element.tag) == "GrpHdr":
                     yield ("group", _date_text(element.findtext(self.paths("CreDtTm"))))
@@ -398,11 +404,11 @@ class CamtReader:
     # -- entry ----------------------------------------------------------------------------------
 
     def _entry(
-        self, statement: _Statement, line: int | None, flat: _Flat, details: list[tuple[int, _Flat]]
+        self, statement: _Statement, line: int | None, leaves: _Leaves, details: list[tuple[int, _Leaves]]
     ) -> Iterator[BankTransaction]:
         statement.entries += 1
         position = f"{statement.kind}[{statement.index}]/Ntry[{statement.entries}]"
-        values = flat.values
+        values = leaves[0]
         amount = _decimal(values.get("Amt"), file=self.file, line=line)
         if amount is None:
             raise ParseError("entry without amount (Amt)", file=self.file, line=line, element=position)
@@ -441,7 +447,7 @@ class CamtReader:
         if status == "booked":
             statement.movements.add(signed, currency)
 
-        entry_code = _transaction_code(values, "")
+        entry_code = _transaction_code(values)
         entry_fields: dict[str, Any] = {
             "account": statement.account,
             "booking_date": booking_date,
@@ -521,7 +527,8 @@ class CamtReader:
         yield build_transaction(fields, file=self.file, line=line)
 
     def _date(self, values: dict[str, str], element: str, line: int | None) -> dt.date | None:
-        text = values.get(f"{element}/Dt") or values.get(f"{element}/DtTm")
+        date_path, date_time_path = _DATE_PATHS[element]
+        text = values.get(date_path) or values.get(date_time_path)
         if text is None or not text.strip():
             return None
         value = _date_text(text)
@@ -535,76 +542,101 @@ class CamtReader:
         credit = signed > 0
         return "Dbtr" if credit != reversal else "Cdtr"
 
-    def _detail(self, line: int, flat: _Flat, entry_signed: Decimal, entry_currency: str) -> _Detail:
-        values, multi = flat.values, flat.multi
-        detail = _Detail(line=line)
+    def _detail(self, line: int, leaves: _Leaves, entry_signed: Decimal, entry_currency: str) -> _Detail:
+        values, multi = leaves
+        get = values.get
+        detail = _Detail(line=line, values=values)
+        references = detail.references
         for path, text in values.items():
-            if path.startswith("Refs/"):
-                name = path[5:]
-                value = clean(text)
-                if not value:
-                    continue
-                if name == "EndToEndId":
-                    if value.upper() != "NOTPROVIDED":
-                        detail.end_to_end_id = value
-                elif name in _REFERENCE_NAMES:
-                    detail.references[name] = value
-        kinds = multi.get("Refs/Prtry/Tp") or [values.get("Refs/Prtry/Tp") or ""]
-        proprietary = multi.get("Refs/Prtry/Ref") or [values.get("Refs/Prtry/Ref") or ""]
-        for kind, value in zip(kinds, proprietary, strict=False):
-            if clean(value):
-                detail.references[f"Prtry.{clean(kind) or 'Prtry'}"] = str(clean(value))
-        direction = clean(values.get("CdtDbtInd"))
-        amount_path = "Amt" if values.get("Amt") is not None else "AmtDtls/TxAmt/Amt"
-        amount = _decimal(values.get(amount_path), file=self.file, line=line)
+            name = _REFERENCE_PATHS.get(path)
+            if name is None:
+                continue
+            value = clean(text)
+            if not value:
+                continue
+            if name == "EndToEndId":
+                if value.upper() != "NOTPROVIDED":
+                    detail.end_to_end_id = value
+            else:
+                references[name] = value
+        if "Refs/Prtry/Ref" in values:
+            kinds = multi.get("Refs/Prtry/Tp") or [get("Refs/Prtry/Tp") or ""]
+            proprietary = multi.get("Refs/Prtry/Ref") or [get("Refs/Prtry/Ref") or ""]
+            for kind, value in zip(kinds, proprietary, strict=False):
+                if clean(value):
+                    references[f"Prtry.{clean(kind) or 'Prtry'}"] = str(clean(value))
+        direction = clean(get("CdtDbtInd"))
+        amount_path = "Amt" if get("Amt") is not None else "AmtDtls/TxAmt/Amt"
+        amount = _decimal(get(amount_path), file=self.file, line=line)
         if amount is not None:
             if direction is None:
                 signed = amount if entry_signed >= 0 else -amount
             else:
                 signed = amount if direction == "CRDT" else -amount
-            detail.amount = (signed, values.get(f"{amount_path}@Ccy") or entry_currency)
-        instructed = _decimal(values.get("AmtDtls/InstdAmt/Amt"), file=self.file, line=line)
-        instructed_currency = values.get("AmtDtls/InstdAmt/Amt@Ccy")
+            detail.amount = (signed, get(_CURRENCY_OF[amount_path]) or entry_currency)
+        instructed = _decimal(get("AmtDtls/InstdAmt/Amt"), file=self.file, line=line)
+        instructed_currency = get("AmtDtls/InstdAmt/Amt@Ccy")
         if instructed is not None and instructed_currency:
             detail.instructed = (instructed, instructed_currency)
-        for role in ("Dbtr", "Cdtr"):
-            party_name = (
-                clean(values.get(f"RltdPties/{role}/Nm"))
-                or clean(values.get(f"RltdPties/{role}/Pty/Nm"))
-                or clean(values.get(f"RltdPties/{role}/Agt/FinInstnId/Nm"))
-                or clean(values.get(f"RltdPties/Ultmt{role}/Nm"))
-                or clean(values.get(f"RltdPties/Ultmt{role}/Pty/Nm"))
-            )
-            account = clean(values.get(f"RltdPties/{role}Acct/Id/IBAN")) or clean(
-                values.get(f"RltdPties/{role}Acct/Id/Othr/Id")
-            )
-            bic = (
-                clean(values.get(f"RltdAgts/{role}Agt/FinInstnId/BIC"))
-                or clean(values.get(f"RltdAgts/{role}Agt/FinInstnId/BICFI"))
-                or clean(values.get(f"RltdPties/{role}/Agt/FinInstnId/BICFI"))
-            )
-            if party_name or account or bic:
-                detail.parties[role] = (party_name, account, bic)
-        texts = _all(flat, "RmtInf/Ustrd")
-        for reference in _all(flat, "RmtInf/Strd/CdtrRefInf/Ref"):
-            normalised = structured_reference(reference)
-            if normalised:
-                detail.creditor_references.append(normalised)
-        for number in _all(flat, "RmtInf/Strd/RfrdDocInf/Nb"):
-            if number not in detail.documents:
-                detail.documents.append(number)
+        texts = _all(leaves, "RmtInf/Ustrd")
+        if "RmtInf/Strd/CdtrRefInf/Ref" in values:
+            for reference in _all(leaves, "RmtInf/Strd/CdtrRefInf/Ref"):
+                normalised = structured_reference(reference)
+                if normalised:
+                    detail.creditor_references.append(normalised)
+        if "RmtInf/Strd/RfrdDocInf/Nb" in values:
+            for number in _all(leaves, "RmtInf/Strd/RfrdDocInf/Nb"):
+                if number not in detail.documents:
+                    detail.documents.append(number)
         if not texts:
-            texts = _all(flat, "RmtInf/Strd/AddtlRmtInf")
-        detail.remittance = join_texts(*texts) or clean(values.get("AddtlTxInf"))
-        detail.return_reason = clean(values.get("RtrInf/Rsn/Cd")) or clean(values.get("RtrInf/Rsn/Prtry"))
-        return_text = clean(values.get("RtrInf/AddtlInf"))
+            texts = _all(leaves, "RmtInf/Strd/AddtlRmtInf")
+        detail.remittance = join_texts(*texts) or clean(get("AddtlTxInf"))
+        detail.return_reason = clean(get("RtrInf/Rsn/Cd")) or clean(get("RtrInf/Rsn/Prtry"))
+        return_text = clean(get("RtrInf/AddtlInf"))
         if return_text:
-            detail.references["RtrInf.AddtlInf"] = return_text
-        purpose = clean(values.get("Purp/Cd"))
+            references["RtrInf.AddtlInf"] = return_text
+        purpose = clean(get("Purp/Cd"))
         if purpose:
-            detail.references["Purp"] = purpose
-        detail.transaction_code = _transaction_code(values, "")
+            references["Purp"] = purpose
+        detail.transaction_code = _transaction_code(values)
         return detail
+
+
+_DATE_PATHS = {element: (f"{element}/Dt", f"{element}/DtTm") for element in ("BookgDt", "ValDt")}
+#: ``Refs`` leaves kept, by path: ``EndToEndId`` and the references of :data:`_REFERENCE_NAMES`.
+_REFERENCE_PATHS = {f"Refs/{name}": name for name in ("EndToEndId", *_REFERENCE_NAMES)}
+_CURRENCY_OF = {"Amt": "Amt@Ccy", "AmtDtls/TxAmt/Amt": "AmtDtls/TxAmt/Amt@Ccy"}
+#: ``TxDtls`` leaves naming a party, by role (``Dbtr`` or ``Cdtr``): name, account and agent BIC,
+#: each in order of preference.
+_PARTY_PATHS = {
+    role: (
+        (
+            f"RltdPties/{role}/Nm",
+            f"RltdPties/{role}/Pty/Nm",
+            f"RltdPties/{role}/Agt/FinInstnId/Nm",
+            f"RltdPties/Ultmt{role}/Nm",
+            f"RltdPties/Ultmt{role}/Pty/Nm",
+        ),
+        (f"RltdPties/{role}Acct/Id/IBAN", f"RltdPties/{role}Acct/Id/Othr/Id"),
+        (
+            f"RltdAgts/{role}Agt/FinInstnId/BIC",
+            f"RltdAgts/{role}Agt/FinInstnId/BICFI",
+            f"RltdPties/{role}/Agt/FinInstnId/BICFI",
+        ),
+    )
+    for role in ("Dbtr", "Cdtr")
+}
+
+
+def _first_clean(values: dict[str, str], paths: tuple[str, ...]) -> str | None:
+    """The first non-blank text among ``paths``, cleaned."""
+    for path in paths:
+        text = values.get(path)
+        if text:
+            cleaned = clean(text)
+            if cleaned:
+                return cleaned
+    return None
 
 
 #: What :meth:`CamtReader._header` reads into a :class:`_Statement`.
@@ -684,49 +716,54 @@ _DETAIL_PATHS = (
 )
 
 
-class _Node:
-    """One element name in a tree of the paths we read: its relative path, whether a leaf there
-    is a value we read, whether the element is collected (``TxDtls``), and its children by
-    qualified tag."""
+#: Kinds of element in a tree of paths (:func:`_path_tree`).
+_CONTAINER, _LEAF, _AMOUNT_LEAF, _LEAF_OR_CONTAINER, _COLLECTED = 0, 1, 2, 3, 4
 
-    __slots__ = ("children", "collect", "path", "read")
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.read = False
-        self.collect = False
-        self.children: dict[str, _Node] = {}
+#: An element's children in a tree of paths, by qualified tag: (relative path, children, kind).
+_PathTree = dict[str, tuple[str, "_PathTree | None", int]]
+#: Leaf texts by relative path (the first one), and every text of a path met more than once.
+_Leaves = tuple[dict[str, str], dict[str, list[str]]]
 
 
-def _path_tree(prefix: str, paths: tuple[str, ...], collected: tuple[str, ...] = ()) -> dict[str, _Node]:
-    """Children of the root of a tree of ``paths``, keyed by qualified tag (``prefix`` + name)."""
-    root = _Node("")
-    for path, collect in [*((path, False) for path in paths), *((path, True) for path in collected)]:
-        node = root
-        parts = path.split("/")
-        for depth, part in enumerate(parts, start=1):
-            child = node.children.get(prefix + part)
-            if child is None:
-                child = node.children[prefix + part] = _Node("/".join(parts[:depth]))
-            node = child
-        if collect:
-            node.collect = True
-        else:
-            node.read = True
-    return root.children
+def _path_tree(prefix: str, paths: tuple[str, ...], collected: tuple[str, ...] = ()) -> _PathTree:
+    """The tree of ``paths`` (``a/b/c``) keyed by qualified tag (``prefix`` + name).
+
+    An element on a path is a container (we read leaves below it), a leaf we read (an ``Amt``
+    also gives its ``Ccy``), both (``Sts`` is text in .02, ``Sts/Cd`` from .08), or collected
+    as an element to read on its own (``NtryDtls/TxDtls``).
+    """
+    read: set[str] = set(paths)
+    prefixes = {
+        "/".join(path.split("/")[:depth])
+        for path in (*paths, *collected)
+        for depth in range(1, path.count("/") + 1)
+    }
+
+    def children_of(base: str) -> _PathTree:
+        tree: _PathTree = {}
+        for path in sorted({*read, *prefixes, *collected}, key=lambda path: (path.count("/"), path)):
+            parent, _, name = path.rpartition("/")
+            if parent != base:
+                continue
+            if path in collected:
+                tree[prefix + name] = (path, None, _COLLECTED)
+            elif path in prefixes:
+                kind = _LEAF_OR_CONTAINER if path in read else _CONTAINER
+                tree[prefix + name] = (path, children_of(path), kind)
+            else:
+                tree[prefix + name] = (path, None, _AMOUNT_LEAF if name == "Amt" else _LEAF)
+        return tree
+
+    return children_of("")
 
 
-@dataclass
-class _Flat:
-    """Leaf texts of an element by relative path (first value, and every value when repeated),
-    and the collected sub-elements (an entry's ``TxDtls``)."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    multi: dict[str, list[str]] = field(default_factory=dict)
-    details: list[etree._Element] = field(default_factory=list)
-
-
-def _walk(parent: etree._Element, children: dict[str, _Node], flat: _Flat) -> None:
+def _walk(
+    parent: etree._Element,
+    children: _PathTree,
+    values: dict[str, str],
+    multi: dict[str, list[str]],
+    collected: list[etree._Element],
+) -> None:
     """Read the leaves of ``parent`` on the paths of ``children``, in document order.
 
     Only the elements on a path we read are visited (addresses, charges, taxes... are never
@@ -734,50 +771,48 @@ def _walk(parent: etree._Element, children: dict[str, _Node], flat: _Flat) -> No
     the time budget. A leaf's text is read (``""`` when empty); an element with children is never
     a value. ``Amt`` leaves also give their ``Ccy`` attribute under ``<path>@Ccy``.
     """
-    values = flat.values
     for child in parent:
         node = children.get(child.tag)
-        if node is None:
-            continue
-        if len(child):
-            if node.collect:
-                flat.details.append(child)
-            elif node.children:
-                _walk(child, node.children, flat)
-            continue
-        if not node.read:
-            continue
-        path = node.path
-        text = child.text or ""
-        if path in values:
-            repeated = flat.multi.get(path)
-            if repeated is None:
-                flat.multi[path] = [values[path], text]
-            else:
-                repeated.append(text)
-        else:
-            values[path] = text
-            if path[-3:] == "Amt":
-                values[path + "@Ccy"] = child.get("Ccy") or ""
+        if node is not None:
+            path, below, kind = node
+            if not kind:
+                _walk(child, below, values, multi, collected)  # type: ignore[arg-type]
+            elif len(child):
+                if kind == _LEAF_OR_CONTAINER:
+                    _walk(child, below, values, multi, collected)  # type: ignore[arg-type]
+                elif kind == _COLLECTED:
+                    collected.append(child)
+            elif kind != _COLLECTED:
+                if path in values:
+                    repeated = multi.get(path)
+                    if repeated is None:
+                        multi[path] = [values[path], child.text or ""]
+                    else:
+                        repeated.append(child.text or "")
+                else:
+                    values[path] = child.text or ""
+                    if kind == _AMOUNT_LEAF:
+                        values[path + "@Ccy"] = child.get("Ccy") or ""
 
 
-def _all(flat: _Flat, path: str) -> list[str]:
+def _all(leaves: _Leaves, path: str) -> list[str]:
     """Every non-blank text at ``path``, in document order."""
-    texts = flat.multi.get(path)
+    values, multi = leaves
+    texts = multi.get(path)
     if texts is None:
-        single = flat.values.get(path)
+        single = values.get(path)
         texts = [single] if single is not None else []
     return [text for text in (clean(value) for value in texts) if text]
 
 
-def _transaction_code(values: dict[str, str], base: str) -> str | None:
+def _transaction_code(values: dict[str, str]) -> str | None:
     """``BkTxCd``: ``Domn/Cd-Fmly/Cd-SubFmlyCd`` (ISO), else the proprietary code."""
-    domain = clean(values.get(f"{base}BkTxCd/Domn/Cd"))
+    domain = clean(values.get("BkTxCd/Domn/Cd"))
     if domain:
-        family = clean(values.get(f"{base}BkTxCd/Domn/Fmly/Cd"))
-        sub_family = clean(values.get(f"{base}BkTxCd/Domn/Fmly/SubFmlyCd"))
+        family = clean(values.get("BkTxCd/Domn/Fmly/Cd"))
+        sub_family = clean(values.get("BkTxCd/Domn/Fmly/SubFmlyCd"))
         return "-".join(part for part in (domain, family, sub_family) if part)
-    return clean(values.get(f"{base}BkTxCd/Prtry/Cd"))
+    return clean(values.get("BkTxCd/Prtry/Cd"))
 
 
 @dataclass
@@ -785,11 +820,12 @@ class _Detail:
     """What one ``TxDtls`` says."""
 
     line: int
+    #: Its leaf texts (parties are read from them for the role that is needed).
+    values: dict[str, str]
     amount: tuple[Decimal, str] | None = None
     instructed: tuple[Decimal, str] | None = None
     end_to_end_id: str | None = None
     references: dict[str, str] = field(default_factory=dict)
-    parties: dict[str, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
     remittance: str | None = None
     creditor_references: list[str] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
@@ -802,8 +838,17 @@ class _Detail:
             raise ValueError("detail without amount")
         return self.amount[0]
 
+    def party(self, role: str) -> tuple[str | None, str | None, str | None]:
+        """Name, account and agent BIC of the debtor (``Dbtr``) or creditor (``Cdtr``)."""
+        names, accounts, bics = _PARTY_PATHS[role]
+        return (
+            _first_clean(self.values, names),
+            _first_clean(self.values, accounts),
+            _first_clean(self.values, bics),
+        )
+
     def fields(self, role: str) -> dict[str, Any]:
-        name, account, bic = self.parties.get(role, (None, None, None))
+        name, account, bic = self.party(role)
         fields: dict[str, Any] = {
             "counterparty_name": name,
             "counterparty_bic": bic,
@@ -861,7 +906,12 @@ def _merged_fields(details: list[_Detail], role: str) -> dict[str, Any]:
 
 
 def _decimal(text: str | None, *, file: str, line: int | None) -> Decimal | None:
-    if text is None or not text.strip():
+    if text is None:
+        return None
+    whole, dot, fraction = text.partition(".")
+    if whole.isdecimal() and (not dot or fraction.isdecimal()):
+        return Decimal(text)  # the usual case, "1234.56", without a regular expression
+    if not text.strip():
         return None
     match = _AMOUNT.match(text)
     if not match:

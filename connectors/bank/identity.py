@@ -127,11 +127,11 @@ class IdentityAssigner:
         self._seen: dict[bytes, int] = {}
 
     def entry_id(self, account: str, booking_date: dt.date, amount: Decimal, currency: str) -> str:
-        key = f"{account}|{booking_date.isoformat()}|{amount_key(amount)}|{currency}"
-        short = hashlib.blake2b(key.encode(), digest_size=16).digest()
+        key = f"{account}|{booking_date.isoformat()}|{amount_key(amount)}|{currency}".encode()
+        short = hashlib.blake2b(key, digest_size=16).digest()
         occurrence = self._seen.get(short, 0) + 1
         self._seen[short] = occurrence
-        digest = hashlib.sha256(f"{key}|{occurrence}".encode()).hexdigest()[:32]
+        digest = hashlib.sha256(b"%s|%d" % (key, occurrence)).hexdigest()[:32]
         return f"{IDENTITY_VERSION}:{digest}"
 
     @staticmethod
