@@ -73,7 +73,7 @@ def build_transaction(fields: dict[str, Any], *, file: str, line: int | None = N
         if value is not None and (value or value.__class__ is not tuple)
     }
     try:
-        return BankTransaction(**values)
+        return BankTransaction.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
