@@ -88,6 +88,7 @@ _STATEMENT_LINE = re.compile(
 _FLOOR = re.compile(r"^([A-Z]{3})([DC]?)(\d[\d,]*)$")
 _TOTAL = re.compile(r"^(\d+)([A-Z]{3})(\d[\d,]*)$")
 _NO_REFERENCE = {"NONREF", "NOTPROVIDED", ""}
+_SWIFT_AMOUNT = re.compile(r"\d+(,\d*)?")
 
 
 def identify_head(head: bytes) -> bool:
@@ -150,7 +151,9 @@ class Mt940Reader:
         _encoding, lines = text_lines(self.infile.opener, file=self.file)
         current: _Tag | None = None
         for number, raw in lines:
-            line = raw.rstrip("\r").translate(_FRAMING)
+            line = raw.rstrip("\r")
+            if "\x01" in line or "\x03" in line:
+                line = line.translate(_FRAMING)
             if line.startswith("{"):
                 if "{2:" in line:
                     kind = re.search(r"\{2:[IO](\d{3})", line)
@@ -292,15 +295,15 @@ class Mt940Reader:
                 file=self.file,
                 line=tag.line,
             )
-        value_date = _date(match.group("value"), file=self.file, line=tag.line)
+        value_text, entry_text, mark, _funds, amount_text, type_text, refs, more = match.groups()
+        value_date = _date(value_text, file=self.file, line=tag.line)
         booking_date = value_date
-        if match.group("entry"):
-            booking_date = _entry_date(value_date, match.group("entry"), file=self.file, line=tag.line)
-        mark = match.group("mark")
-        amount = _amount(match.group("amount"), file=self.file, line=tag.line)
+        if entry_text:
+            booking_date = _entry_date(value_date, entry_text, file=self.file, line=tag.line)
+        amount = _amount(amount_text, file=self.file, line=tag.line)
         signed = amount if mark in ("C", "RD") else -amount
-        customer_reference, _separator, bank_reference = match.group("refs").partition("//")
-        supplementary = clean(match.group("more"))
+        customer_reference, _separator, bank_reference = refs.partition("//")
+        supplementary = clean(more)
         statement.entries += 1
         interim = statement.interim or self.message_type == "942"
         status = "pending" if interim else "booked"
@@ -311,9 +314,11 @@ class Mt940Reader:
         else:
             statement.credits = (statement.credits[0] + 1, statement.credits[1] + amount)
         references: dict[str, str] = {}
-        if clean(customer_reference) and clean(customer_reference) not in _NO_REFERENCE:
-            references["customer_reference"] = str(clean(customer_reference))
-        type_code = clean(match.group("type"))
+        customer_reference = clean(customer_reference)
+        if customer_reference and customer_reference not in _NO_REFERENCE:
+            references["customer_reference"] = customer_reference
+        bank_reference = clean(bank_reference)
+        type_code = clean(type_text)
         if type_code:
             references["type"] = type_code
         fields: dict[str, Any] = {
@@ -324,7 +329,7 @@ class Mt940Reader:
             "amount": Money(amount=signed, currency=currency),
             "status": status,
             "reversal": mark.startswith("R"),
-            "bank_reference": clean(bank_reference) if clean(bank_reference) not in _NO_REFERENCE else None,
+            "bank_reference": bank_reference if bank_reference not in _NO_REFERENCE else None,
             "transaction_code": type_code,
             "statement_id": "/".join(
                 part for part in (statement.reference, statement.statement_number) if part
@@ -427,7 +432,7 @@ class Mt940Reader:
 def _amount(text: str, *, file: str, line: int) -> Decimal:
     """SWIFT amount ``15d``: digits with a decimal comma (``0,``, ``1234,5``)."""
     value = text.strip()
-    if not re.fullmatch(r"\d+(,\d*)?", value):
+    if not _SWIFT_AMOUNT.fullmatch(value):
         raise ParseError(f"malformed SWIFT amount {value!r}", file=file, line=line)
     whole, _comma, fraction = value.partition(",")
     return Decimal(f"{whole}.{fraction}" if fraction else whole)
@@ -441,8 +446,11 @@ def _year(two_digits: str) -> int:
 def _safe_date(year: int, month: int, day: int, *, file: str, line: int, text: str) -> dt.date:
     if not 1 <= month <= 12 or not 1 <= day <= 31:
         raise ParseError(f"invalid date {text!r}", file=file, line=line)
-    last = calendar.monthrange(year, month)[1]
-    return dt.date(year, month, min(day, last))
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        last = calendar.monthrange(year, month)[1]
+        return dt.date(year, month, min(day, last))
 
 
 def _date(text: str, *, file: str, line: int) -> dt.date:
@@ -453,6 +461,11 @@ def _date(text: str, *, file: str, line: int) -> dt.date:
 def _entry_date(value_date: dt.date, text: str, *, file: str, line: int) -> dt.date:
     """``MMDD`` entry date, in the year that puts it closest to the value date."""
     month, day = int(text[:2]), int(text[2:4])
+    same_year = _safe_date(value_date.year, month, day, file=file, line=line, text=text)
+    if abs((same_year - value_date).days) <= 181:
+        # The same date a year before or after is 365 days (at least 364 with a clamped
+        # 29th February) from this one, so at least 183 days from the value date: farther.
+        return same_year
     candidates = [
         _safe_date(year, month, day, file=file, line=line, text=text)
         for year in (value_date.year - 1, value_date.year, value_date.year + 1)
