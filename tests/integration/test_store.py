@@ -190,3 +190,31 @@ def test_uninitialised_database_says_to_run_init(tmp_path):
     # (the CLI initialises a new SQLite file itself; the library asks for it explicitly)
     with pytest.raises(StoreUnavailableError, match="run 'erp-recovery init'"):
         Store(str(tmp_path / "new.sqlite")).require_current()
+
+
+@pytest.mark.postgres
+def test_work_under_a_lock_the_server_dropped_fails_instead_of_writing_unlocked(pg_url):
+    """A PostgreSQL restart drops advisory locks while their holder carries on: what is stored
+    through the lock's transaction then fails to commit, so nothing is written without the lock."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    store = Store(pg_url)
+    store.upgrade()
+    with named_lock(store, "sync:books") as lock:
+        assert lock.connection is not None
+        pid = lock.connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        lock.connection.commit()
+        with store.begin() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError), lock.transaction(store) as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO companies (code, name, payload, created_at, updated_at) "
+                    "VALUES ('x', 'X', '{}', now(), now())"
+                )
+            )
+        with named_lock(Store(pg_url), "sync:books"):
+            pass  # the server released it: another worker may take the source now
+    with store.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM companies")).scalar() == 0

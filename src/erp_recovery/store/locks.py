@@ -4,6 +4,10 @@ SQLite: an OS file lock beside the database file (``<db>.locks/<name>.lock``), r
 when the process dies, even by SIGKILL. PostgreSQL: a session-level advisory lock held on a
 dedicated connection, released by the server when that connection ends — so it works across
 machines sharing one database (the worker mode).
+
+If the PostgreSQL server restarts, it drops the lock while its holder carries on. Work that must
+only be stored under the lock therefore goes through :meth:`HeldLock.transaction`, which runs on
+the lock's own session: once that session is gone, the commit fails instead of writing unlocked.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from erp_recovery.errors import LockBusyError
 from erp_recovery.store.engine import Store
@@ -35,8 +40,26 @@ def _lock_dir(store: Store) -> Path:
     return path.parent / f"{path.name}.locks"
 
 
+@dataclass
+class HeldLock:
+    """A lock being held; ``connection`` is the PostgreSQL session that holds it (None on SQLite)."""
+
+    name: str
+    connection: Connection | None = None
+
+    @contextmanager
+    def transaction(self, store: Store) -> Iterator[Connection]:
+        """A transaction that commits only while the lock is held (see the module docstring)."""
+        if self.connection is None:
+            with store.begin() as connection:
+                yield connection
+            return
+        with self.connection.begin():
+            yield self.connection
+
+
 @contextmanager
-def named_lock(store: Store, name: str, *, wait: float = 0.0) -> Iterator[None]:
+def named_lock(store: Store, name: str, *, wait: float = 0.0) -> Iterator[HeldLock]:
     """Hold the lock ``name`` (e.g. ``sync:odoo-main``) for the duration of the block.
 
     ``wait`` seconds are spent retrying before :class:`LockBusyError` is raised.
@@ -53,7 +76,7 @@ def named_lock(store: Store, name: str, *, wait: float = 0.0) -> Iterator[None]:
                 time.sleep(min(1.0, max(0.05, wait / 20)))
             connection.commit()
             try:
-                yield
+                yield HeldLock(name, connection)
             finally:
                 try:
                     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
@@ -70,6 +93,6 @@ def named_lock(store: Store, name: str, *, wait: float = 0.0) -> Iterator[None]:
     except Timeout:
         raise LockBusyError(f"{name} is already running (lock file {lock.lock_file} is held)") from None
     try:
-        yield
+        yield HeldLock(name)
     finally:
         lock.release()

@@ -26,7 +26,7 @@ from erp_recovery.errors import ConfigError, ErpRecoveryError, ParseError, Skipp
 from erp_recovery.model.records import Record
 from erp_recovery.store import runs as run_store
 from erp_recovery.store.engine import Store
-from erp_recovery.store.locks import named_lock
+from erp_recovery.store.locks import HeldLock, named_lock
 from erp_recovery.store.records import mark_missing, upsert_records
 from erp_recovery.sync.protocol import Batch, Connector, Notice, RawRecord, Snapshot, StreamSpec
 from erp_recovery.sync.registry import create_connector
@@ -126,6 +126,8 @@ class SyncRunner:
         self.progress = progress
         self.connector_factory = connector_factory
         self.lock_wait = lock_wait
+        #: The source's lock while a sync runs: batches are stored through it (see store.locks).
+        self._lock = HeldLock("none")
 
     def sync(
         self, source_name: str, *, streams: Sequence[str] | None = None, full: bool = False
@@ -135,7 +137,8 @@ class SyncRunner:
         connector = self.connector_factory(source)
         report = RunReport(source=source.name, company=source.company)
         try:
-            with named_lock(self.store, f"sync:{source.name}", wait=self.lock_wait):
+            with named_lock(self.store, f"sync:{source.name}", wait=self.lock_wait) as lock:
+                self._lock = lock
                 self._run(connector, source, report, streams=streams, full=full)
         except ConfigError:
             raise
@@ -244,7 +247,7 @@ class SyncRunner:
                 log.warning("%s/%s: %s", report.source, spec.name, item.message)
                 continue
             if isinstance(item, Snapshot):
-                with self.store.begin() as connection:
+                with self._lock.transaction(self.store) as connection:
                     deleted = mark_missing(
                         connection,
                         item.entity,
@@ -294,7 +297,7 @@ class SyncRunner:
             except ParseError as exc:
                 # A record-level parse problem (bad date in one row...) is quarantined too.
                 rejects.append((raw, exc.reason))
-        with self.store.begin() as connection:
+        with self._lock.transaction(self.store) as connection:
             counts = upsert_records(
                 connection, records, company_id=company_id, source_id=source_id, run_id=run_id
             )
