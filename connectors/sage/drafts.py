@@ -18,13 +18,21 @@ from erp_recovery.sync.protocol import RawRecord
 
 
 class RecordDraft(dict[str, Any]):
-    """Field values of a ``model`` record (validated by :func:`build_draft`)."""
+    """Field values of a ``model`` record (validated by :func:`build_draft`), and the line of the
+    source file it comes from when there is one. Make one with :func:`draft`."""
 
-    __slots__ = ("model",)
+    __slots__ = ("line", "model")
+    model: type[Record]
+    line: int | None
 
-    def __init__(self, model: type[Record], values: dict[str, Any]) -> None:
-        super().__init__(values)
-        self.model = model
+
+def draft(model: type[Record], values: dict[str, Any], line: int | None = None) -> RecordDraft:
+    """A draft of ``values`` for ``model`` (dict's own constructor: no Python ``__init__`` to run,
+    which matters at a few hundred thousand drafts per file)."""
+    made = RecordDraft(values)
+    made.model = model
+    made.line = line
+    return made
 
 
 def build_draft(raw: RawRecord) -> Record:
@@ -34,9 +42,9 @@ def build_draft(raw: RawRecord) -> Record:
     field and the draft's origin, so it goes to the quarantine and the batch goes on.
     """
     data = raw.data
-    if isinstance(data, Record):
-        return data
-    if not isinstance(data, RecordDraft):
+    if type(data) is not RecordDraft:
+        if isinstance(data, Record):
+            return data
         raise TypeError(f"not a record draft: {type(data).__name__}")
     try:
         return data.model.model_validate(data)

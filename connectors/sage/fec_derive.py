@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
+from erp_recovery.connectors.sage.drafts import RecordDraft, draft
 from erp_recovery.connectors.sage.fec_reader import FecLedger, ReceivableLine
 from erp_recovery.connectors.sage.fec_rules import FecRules, LineRole
 
@@ -45,10 +46,6 @@ from erp_recovery.model.money import Money, minor_units
 from erp_recovery.model.records import Allocation, CreditNote, Customer, Invoice, Payment, Record
 
 DocKind = Literal["invoice", "credit_note", "payment"]
-
-#: A canonical record not built yet: its model and its field values. The connector builds it in
-#: ``to_canonical`` so that a record the model refuses goes to the quarantine, not the whole run.
-RecordDraft = tuple[type[Record], dict[str, Any]]
 
 #: ``(invoice facts) -> due date``; the connector plugs the échéancier and payment terms in here.
 DueDateResolver = Callable[["Document"], dt.date | None]
@@ -136,13 +133,6 @@ def fiscal_scope(ledger: FecLedger) -> str:
     return f"{ledger.siren or '-'}:{closing.isoformat() if closing else '-'}"
 
 
-def _customer_key(line: ReceivableLine, rules: FecRules) -> str:
-    mode = rules.ledger.customer_key
-    if mode == "account" or (mode == "aux_or_account" and not line.aux):
-        return line.account
-    return line.aux or line.account
-
-
 def _doc_id(prefix: str, parts: tuple[str, ...]) -> str:
     text = "|".join((prefix, *parts))
     if len(text) <= _MAX_ID:
@@ -159,12 +149,19 @@ def derive(ledger: FecLedger, rules: FecRules) -> Derivation:
     customers: dict[str, CustomerFacts] = {}
     documents: dict[tuple[str, ...], Document] = {}
     items: list[_Item] = []
+    entry_roles = ledger.entry_roles
+    key_mode = rules.ledger.customer_key
+    #: ``AAAAMMJJ`` of each entry date (a year has a few hundred; formatting one costs ~1 µs).
+    day_tags: dict[dt.date, str] = {}
 
     for line in ledger.receivable_lines:
-        role = ledger.entry_roles.get(line.entry_key, "other")
+        role = entry_roles.get(f"{line.journal}\x1f{line.number}", "other")
         if role == "ignored":
             continue
-        customer_id = _customer_key(line, rules)
+        if key_mode == "account" or (key_mode == "aux_or_account" and not line.aux):
+            customer_id = line.account
+        else:
+            customer_id = line.aux or line.account
         facts = customers.get(customer_id)
         name = line.aux_lib or line.account_lib or customer_id
         if facts is None:
@@ -177,10 +174,13 @@ def derive(ledger: FecLedger, rules: FecRules) -> Derivation:
             continue
         debit = line.amount > 0
         kind: DocKind = "invoice" if debit else ("credit_note" if role == "sales" else "payment")
+        day = day_tags.get(line.date)
+        if day is None:
+            day = day_tags[line.date] = line.date.strftime("%Y%m%d")
         key = (
             line.journal,
             line.number,
-            line.date.strftime("%Y%m%d"),
+            day,
             customer_id,
             line.piece_ref[:80],
             "D" if debit else "C",
@@ -200,9 +200,10 @@ def derive(ledger: FecLedger, rules: FecRules) -> Derivation:
                 label=line.label,
                 currency=currency,
             )
+        amount = line.amount if debit else -line.amount
         doc.lines.append(line)
-        doc.total_base += abs(line.amount)
-        items.append(_Item(line, doc, abs(line.amount)))
+        doc.total_base += amount
+        items.append(_Item(line, doc, amount))
 
     for doc in documents.values():
         _set_currency(doc, currency)
@@ -340,27 +341,55 @@ def _fx_share(doc: Document, amount_base: Decimal, cumulated_base: Decimal) -> D
 
 
 def _line_refs(doc: Document, file_name: str) -> dict[str, str]:
+    lines = doc.lines
+    first = lines[0]
     refs = {
         "file": file_name,
-        "lines": ",".join(str(line.line) for line in doc.lines),
+        "lines": str(first.line) if len(lines) == 1 else ",".join([str(line.line) for line in lines]),
         "journal": doc.journal,
-        "entry": doc.lines[0].number,
+        "entry": first.number,
         "role": doc.role,
     }
-    letters = sorted({line.letter for line in doc.lines if line.letter})
-    if letters:
-        refs["lettrage"] = ",".join(letters)
-    for name, value in doc.lines[0].extras:
+    if len(lines) == 1:
+        if first.letter:
+            refs["lettrage"] = first.letter
+    else:
+        letters = sorted({line.letter for line in lines if line.letter})
+        if letters:
+            refs["lettrage"] = ",".join(letters)
+    for name, value in first.extras:
         refs[name] = value
     return refs
+
+
+class _MoneyCache:
+    """Validated :class:`Money` values by (amount, currency), built once each.
+
+    A ledger repeats amounts (an invoice's total, the payment and the allocation that settle it,
+    every zero residual): each distinct value goes through the model's validation once and the
+    immutable result is shared. The key holds the amount's text, so ``100.0`` and ``100.00``
+    (equal Decimals) stay distinct values.
+    """
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], Money] = {}
+
+    def __call__(self, amount: Decimal, currency: str) -> Money:
+        key = (str(amount), currency)
+        money = self.values.get(key)
+        if money is None:
+            money = self.values[key] = Money(amount=amount, currency=currency)
+        return money
 
 
 def build_records(
     derivation: Derivation, *, file_name: str, due_date: DueDateResolver | None = None
 ) -> Iterator[Record]:
     """The canonical records of a derivation, built and validated one by one."""
-    for model, values in record_drafts(derivation, file_name=file_name, due_date=due_date):
-        yield model(**values)
+    for values in record_drafts(derivation, file_name=file_name, due_date=due_date):
+        yield values.model.model_validate(values)
 
 
 def record_drafts(
@@ -371,10 +400,11 @@ def record_drafts(
     with_customers: bool = True,
 ) -> Iterator[RecordDraft]:
     """Yield the records to build, lazily: customers, invoices and credit notes, payments, then
-    allocations (whose amounts need every allocation of their invoice)."""
+    allocations (whose amounts need every allocation of their invoice). Each draft's ``line`` is
+    the first FEC line it comes from (None for customers and allocations)."""
     if with_customers:
         for customer in derivation.customers.values():
-            yield (
+            yield draft(
                 Customer,
                 {
                     "external_id": customer.external_id,
@@ -386,6 +416,7 @@ def record_drafts(
                 },
             )
 
+    money = _MoneyCache()
     fx_allocated: dict[int, Decimal] = defaultdict(Decimal)
     base_cumulated: dict[int, Decimal] = defaultdict(Decimal)
     allocation_amounts: list[Decimal] = []
@@ -402,15 +433,17 @@ def record_drafts(
             fx_allocated[id(credit)] += credit_share
 
     scope = derivation.scope
+    no_allocation = Decimal(0)
+    methods = {"bank": "bank", "opening": "opening balance"}
     for doc in derivation.documents:
         refs = _line_refs(doc, file_name)
+        first_line = doc.lines[0]
+        total = doc.fx_total if doc.fx_total is not None else doc.total_base
         if doc.kind == "payment":
-            total = doc.fx_total if doc.fx_total is not None else doc.total_base
-            method = dict(doc.lines[0].extras).get("ModeRglt") or {
-                "bank": "bank",
-                "opening": "opening balance",
-            }.get(doc.role, "journal entry")
-            yield (
+            method = (dict(first_line.extras).get("ModeRglt") if first_line.extras else None) or methods.get(
+                doc.role, "journal entry"
+            )
+            yield draft(
                 Payment,
                 {
                     "external_id": doc.external_id,
@@ -418,7 +451,7 @@ def record_drafts(
                     "source_refs": refs,
                     "customer_id": doc.customer_id,
                     "date": doc.date,
-                    "amount": Money(amount=total, currency=doc.currency),
+                    "amount": money(total, doc.currency),
                     "method": method,
                     "reference": doc.number,
                     "memo": doc.label or None,
@@ -426,16 +459,16 @@ def record_drafts(
                     if doc.role == "bank"
                     else None,
                 },
+                line=first_line.line,
             )
             continue
-        total = doc.fx_total if doc.fx_total is not None else doc.total_base
-        allocated = fx_allocated.get(id(doc), Decimal(0))
+        allocated = fx_allocated.get(id(doc), no_allocation)
         residual = total - allocated
         status = "paid" if residual == 0 else ("partial" if allocated else "open")
         due = due_date(doc) if due_date is not None and doc.kind == "invoice" else None
         if due is not None and due < doc.issue_date:
             due = doc.issue_date
-        yield (
+        yield draft(
             CreditNote if doc.kind == "credit_note" else Invoice,
             {
                 "external_id": doc.external_id,
@@ -446,10 +479,11 @@ def record_drafts(
                 "issue_date": doc.issue_date,
                 "due_date": due,
                 "currency": doc.currency,
-                "total": Money(amount=total, currency=doc.currency),
-                "residual": Money(amount=residual, currency=doc.currency),
+                "total": money(total, doc.currency),
+                "residual": money(residual, doc.currency),
                 "status": status,
             },
+            line=first_line.line,
         )
 
     for facts, amount in zip(derivation.allocations, allocation_amounts, strict=True):
@@ -464,10 +498,10 @@ def record_drafts(
             "scope": scope,
             "source_refs": refs,
             "invoice_id": debit.external_id,
-            "amount": Money(amount=amount, currency=debit.currency),
+            "amount": money(amount, debit.currency),
             "date": facts.date,
         }
         if credit.kind == "credit_note":
-            yield Allocation, {"kind": "credit_note", "credit_note_id": credit.external_id, **common}
+            yield draft(Allocation, {"kind": "credit_note", "credit_note_id": credit.external_id, **common})
         else:
-            yield Allocation, {"kind": "payment", "payment_id": credit.external_id, **common}
+            yield draft(Allocation, {"kind": "payment", "payment_id": credit.external_id, **common})

@@ -49,7 +49,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from erp_recovery.connectors.sage.drafts import RecordDraft
+from erp_recovery.connectors.sage.drafts import RecordDraft, draft
 
 from erp_recovery.errors import MappingError
 from erp_recovery.mapping import Row
@@ -323,7 +323,7 @@ def record_drafts(ledger: Ledger, *, due_date: DueDateResolver) -> Iterator[Reco
             due = due_date(doc) if doc.kind == "invoice" else None
             if due is not None and due < doc.date:
                 due = doc.date
-            yield RecordDraft(
+            yield draft(
                 CreditNote if doc.kind == "credit_note" else Invoice,
                 {
                     "external_id": doc.external_id,
@@ -340,7 +340,7 @@ def record_drafts(ledger: Ledger, *, due_date: DueDateResolver) -> Iterator[Reco
                 },
             )
         elif doc.kind in ("receipt", "payment_on_account"):
-            yield RecordDraft(
+            yield draft(
                 Payment,
                 {
                     "external_id": doc.external_id,
@@ -363,10 +363,8 @@ def record_drafts(ledger: Ledger, *, due_date: DueDateResolver) -> Iterator[Reco
             "date": max(invoice.date, credit.date),
         }
         if credit.kind == "credit_note":
-            yield RecordDraft(
-                Allocation, {"kind": "credit_note", "credit_note_id": credit.external_id, **common}
-            )
+            yield draft(Allocation, {"kind": "credit_note", "credit_note_id": credit.external_id, **common})
         elif credit.kind == "discount":
-            yield RecordDraft(Allocation, {"kind": "writeoff", **common})
+            yield draft(Allocation, {"kind": "writeoff", **common})
         else:
-            yield RecordDraft(Allocation, {"kind": "payment", "payment_id": credit.external_id, **common})
+            yield draft(Allocation, {"kind": "payment", "payment_id": credit.external_id, **common})
