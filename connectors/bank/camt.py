@@ -181,7 +181,7 @@ class CamtReader:
             what = item[0]
             if what == "entry":
                 assert current is not None
-                yield from self._entry(current, item[1], item[2], item[3])
+                yield from self._entry(current, item[1], item[2], item[3], item[4])
             elif what == "header":
                 assert current is not None
                 for name, value in item[1].items():
@@ -201,8 +201,8 @@ class CamtReader:
 
         ``("group", created)`` for a group header; ``("statement", kind, index, line, message,
         format)`` when a statement starts; ``("header", fields)`` once its header is read (before
-        its first entry); ``("entry", line, leaves, details)`` per ``Ntry`` (``leaves`` = its
-        leaf texts, ``details`` = ``(line, leaves)`` per ``TxDtls``); ``("end",)`` when it ends.
+        its first entry); ``("entry", line, leaves, details, id)`` per ``Ntry`` (``leaves`` =
+        its leaf texts, ``details`` = ``(line, leaves)`` per ``TxDtls``, ``id`` its identity); ``("end",)`` when it ends.
         """
         statements = 0
         current: _Statement | None = None
@@ -253,10 +253,13 @@ class CamtReader:
                             detail_multi: dict[str, list[str]] = {}
                             _walk(detail, self.detail_paths, detail_values, detail_multi, [])
                             details.append((detail.sourceline or 0, (detail_values, detail_multi)))
-                        yield ("entry", element.sourceline, (values, multi), details)
+                        line = element.sourceline
+                        entry_id = self._entry_id(current, line, values)
+                        yield ("entry", line, (values, multi), details, entry_id)
                         safe_xml.release(element)
                 elif safe_xml.local_name(element.tag) == "GrpHdr":
-                    yield ("group", _date_text(element.findtext(self.paths("CreDtTm"))))
+                    self.group_created = _date_text(element.findtext(self.paths("CreDtTm")))
+                    yield ("group", self.group_created)
         if statements == 0:
             expected = {"camt.052": "Rpt", "camt.053": "Stmt", "camt.054": "Ntfctn"}.get(self.message)
             what = f"<{expected}>" if expected else "<Stmt>, <Ntfctn> or <Rpt>"
@@ -403,12 +406,11 @@ class CamtReader:
 
     # -- entry ----------------------------------------------------------------------------------
 
-    def _entry(
-        self, statement: _Statement, line: int | None, leaves: _Leaves, details: list[tuple[int, _Leaves]]
-    ) -> Iterator[BankTransaction]:
-        statement.entries += 1
-        position = f"{statement.kind}[{statement.index}]/Ntry[{statement.entries}]"
-        values = leaves[0]
+    def _booking(
+        self, statement: _Statement, line: int | None, values: dict[str, str], position: str
+    ) -> tuple[Decimal, str, bool, str, dt.date, dt.date | None, str | None]:
+        """Signed amount, currency, reversal, status, booking and value dates of an entry, and what
+        stands for a missing booking date (``"value date"``, ``"statement date"`` or None)."""
         amount = _decimal(values.get("Amt"), file=self.file, line=line)
         if amount is None:
             raise ParseError("entry without amount (Amt)", file=self.file, line=line, element=position)
@@ -431,6 +433,7 @@ class CamtReader:
         status = _STATUS.get(status_code, "info")
         booking_date = self._date(values, "BookgDt", line)
         value_date = self._date(values, "ValDt", line)
+        date_used = None
         if booking_date is None:
             booking_date = value_date or statement.created or self.group_created
             if booking_date is None:
@@ -440,9 +443,40 @@ class CamtReader:
                     line=line,
                     element=position,
                 )
+            date_used = "value date" if value_date else "statement date"
+        return signed, currency, reversal, status, booking_date, value_date, date_used
+
+    def _entry_id(self, statement: _Statement, line: int | None, values: dict[str, str]) -> str | None:
+        """The entry's identity (:class:`~.identity.IdentityAssigner`), counted in file order where
+        the document is parsed; None for an entry that cannot be read (its error is raised when
+        its records are built)."""
+        statement.entries += 1
+        position = f"{statement.kind}[{statement.index}]/Ntry[{statement.entries}]"
+        try:
+            signed, currency, _reversal, _status, booking_date, _value, _used = self._booking(
+                statement, line, values, position
+            )
+        except ParseError:
+            return None
+        return self.identity.entry_id(statement.account, booking_date, signed, currency)
+
+    def _entry(
+        self,
+        statement: _Statement,
+        line: int | None,
+        leaves: _Leaves,
+        details: list[tuple[int, _Leaves]],
+        entry_id: str | None,
+    ) -> Iterator[BankTransaction]:
+        statement.entries += 1
+        position = f"{statement.kind}[{statement.index}]/Ntry[{statement.entries}]"
+        values = leaves[0]
+        signed, currency, reversal, status, booking_date, value_date, date_used = self._booking(
+            statement, line, values, position
+        )
+        if date_used:
             statement.warnings.append(
-                f"{position} has no booking date; {booking_date.isoformat()} "
-                f"({'value date' if value_date else 'statement date'}) is used"
+                f"{position} has no booking date; {booking_date.isoformat()} ({date_used}) is used"
             )
         if status == "booked":
             statement.movements.add(signed, currency)
@@ -469,7 +503,8 @@ class CamtReader:
             if value:
                 entry_references[f"Btch.{name}"] = value
         entry_text = clean(values.get("AddtlNtryInf"))
-        entry_id = self.identity.entry_id(statement.account, booking_date, signed, currency)
+        if entry_id is None:
+            raise AssertionError(f"{self.file}: {position} was read without its identity")
         parsed = [self._detail(detail_line, detail, signed, currency) for detail_line, detail in details]
 
         if len(parsed) > 1 and _adds_up(parsed, signed, currency):
