@@ -28,6 +28,8 @@ from erp_recovery.model.records import Customer
 
 #: A name token shared by more customers than this is too common to find candidates with.
 _COMMON_TOKEN = 400
+#: Up to this many candidates, every customer sharing a word is compared; beyond, two words.
+_FEW_CANDIDATES = 60
 
 
 @dataclass(slots=True)
@@ -295,15 +297,30 @@ class PayerIndex:
         )
 
     def _candidates(self, tokens: list[str]) -> set[str]:
-        """Customers sharing a word with the payer, rarest words first (fuzzy comparison is costly)."""
-        found: set[str] = set()
+        """Customers worth a fuzzy comparison with the payer name (it is costly).
+
+        Customers sharing the payer's rarer words; when those are many (a big customer base), only
+        the ones sharing at least two of its words. Plus, for a last word the bank may have cut,
+        the customers having a word that starts with it.
+        """
         buckets = sorted(
-            (bucket for bucket in (self._token_index.get(token) for token in tokens) if bucket), key=len
+            (bucket for bucket in (self._token_index.get(token) for token in set(tokens)) if bucket), key=len
         )
-        for bucket in buckets:
-            if len(bucket) > _COMMON_TOKEN or (found and len(found) + len(bucket) > _COMMON_TOKEN):
-                break
-            found.update(bucket)
+        usable = [bucket for bucket in buckets if len(bucket) <= _COMMON_TOKEN]
+        found: set[str] = set()
+        if sum(len(bucket) for bucket in usable) <= _FEW_CANDIDATES or len(usable) < 2:
+            for bucket in usable:
+                if found and len(found) + len(bucket) > _COMMON_TOKEN:
+                    break
+                found.update(bucket)
+        else:
+            shared: dict[str, int] = defaultdict(int)
+            for bucket in usable:
+                for customer_id in bucket:
+                    shared[customer_id] += 1
+            found = {customer_id for customer_id, count in shared.items() if count >= 2}
+            if not found:
+                found = set(usable[0])
         if tokens and len(tokens[-1]) >= 3:
             # the bank may have cut the last word: every customer word starting with it
             last = tokens[-1]
