@@ -201,8 +201,9 @@ class CamtReader:
 
         ``("group", created)`` for a group header; ``("statement", kind, index, line, message,
         format)`` when a statement starts; ``("header", fields)`` once its header is read (before
-        its first entry); ``("entry", line, leaves, details, id)`` per ``Ntry`` (``leaves`` =
-        its leaf texts, ``details`` = ``(line, leaves)`` per ``TxDtls``, ``id`` its identity); ``("end",)`` when it ends.
+        its first entry); ``("entry", line, leaves, details, booking)`` per ``Ntry`` (``leaves``
+        = its leaf texts, ``details`` = ``(line, leaves)`` per ``TxDtls``, ``booking`` =
+        :meth:`_booking`'s answer, or None when it raised); ``("end",)`` when it ends.
         """
         statements = 0
         current: _Statement | None = None
@@ -254,8 +255,8 @@ class CamtReader:
                             _walk(detail, self.detail_paths, detail_values, detail_multi, [])
                             details.append((detail.sourceline or 0, (detail_values, detail_multi)))
                         line = element.sourceline
-                        entry_id = self._entry_id(current, line, values)
-                        yield ("entry", line, (values, multi), details, entry_id)
+                        booking = self._parsed_booking(current, line, values)
+                        yield ("entry", line, (values, multi), details, booking)
                         safe_xml.release(element)
                 elif safe_xml.local_name(element.tag) == "GrpHdr":
                     self.group_created = _date_text(element.findtext(self.paths("CreDtTm")))
@@ -446,19 +447,18 @@ class CamtReader:
             date_used = "value date" if value_date else "statement date"
         return signed, currency, reversal, status, booking_date, value_date, date_used
 
-    def _entry_id(self, statement: _Statement, line: int | None, values: dict[str, str]) -> str | None:
-        """The entry's identity (:class:`~.identity.IdentityAssigner`), counted in file order where
-        the document is parsed; None for an entry that cannot be read (its error is raised when
-        its records are built)."""
+    def _parsed_booking(
+        self, statement: _Statement, line: int | None, values: dict[str, str]
+    ) -> tuple[Decimal, str, bool, str, dt.date, dt.date | None, str | None] | None:
+        """:meth:`_booking` of the next entry, read where the document is parsed (the helper
+        process for large files); None for an entry that cannot be read (its error is raised
+        when its records are built)."""
         statement.entries += 1
         position = f"{statement.kind}[{statement.index}]/Ntry[{statement.entries}]"
         try:
-            signed, currency, _reversal, _status, booking_date, _value, _used = self._booking(
-                statement, line, values, position
-            )
+            return self._booking(statement, line, values, position)
         except ParseError:
             return None
-        return self.identity.entry_id(statement.account, booking_date, signed, currency)
 
     def _entry(
         self,
@@ -466,14 +466,14 @@ class CamtReader:
         line: int | None,
         leaves: _Leaves,
         details: list[tuple[int, _Leaves]],
-        entry_id: str | None,
+        booking: tuple[Decimal, str, bool, str, dt.date, dt.date | None, str | None] | None,
     ) -> Iterator[BankTransaction]:
         statement.entries += 1
         position = f"{statement.kind}[{statement.index}]/Ntry[{statement.entries}]"
         values = leaves[0]
-        signed, currency, reversal, status, booking_date, value_date, date_used = self._booking(
-            statement, line, values, position
-        )
+        if booking is None:
+            booking = self._booking(statement, line, values, position)
+        signed, currency, reversal, status, booking_date, value_date, date_used = booking
         if date_used:
             statement.warnings.append(
                 f"{position} has no booking date; {booking_date.isoformat()} ({date_used}) is used"
@@ -503,8 +503,7 @@ class CamtReader:
             if value:
                 entry_references[f"Btch.{name}"] = value
         entry_text = clean(values.get("AddtlNtryInf"))
-        if entry_id is None:
-            raise AssertionError(f"{self.file}: {position} was read without its identity")
+        entry_id = self.identity.entry_id(statement.account, booking_date, signed, currency)
         parsed = [self._detail(detail_line, detail, signed, currency) for detail_line, detail in details]
 
         if len(parsed) > 1 and _adds_up(parsed, signed, currency):
