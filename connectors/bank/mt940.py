@@ -37,6 +37,7 @@ from typing import Any
 from erp_recovery.errors import ParseError
 from erp_recovery.model import BankTransaction, Money
 
+from . import pipeline
 from .balances import MovementTotal, check_balances, enforce
 from .builder import build_transaction, clean, counterparty_account_fields
 from .encoding import text_lines
@@ -187,6 +188,26 @@ class Mt940Reader:
             raise ParseError("truncated SWIFT message: block 4 is not closed by '-}'", file=self.file)
 
     def events(self) -> Iterator[FileEvent]:
+        """Transactions and statement summaries, in file order.
+
+        The file is read by :meth:`_parsed` (tags, statements, statement lines, identities), in a
+        helper process for large files (:mod:`.pipeline`); the records are completed and
+        validated here (``:86:`` details, amounts, :func:`~.builder.build_transaction`).
+        """
+        size = self.infile.size
+        if size is not None and size >= self.options.pipeline_min_bytes and pipeline.available():
+            parsed: Iterator[tuple[Any, ...]] = pipeline.run(self._parsed, file=self.file)
+        else:
+            parsed = self._parsed()
+        for item in parsed:
+            if item[0] == "tx":
+                yield self._record(*item[1:])
+            else:
+                yield item[1]
+
+    def _parsed(self) -> Iterator[tuple[Any, ...]]:
+        """``("tx", ...)`` per statement line (:meth:`_transaction`'s fields) and ``("summary",
+        summary)`` per statement, in file order; plain picklable values."""
         statement: _Statement | None = None
         pending: _Line | None = None
         count = 0
@@ -196,7 +217,7 @@ class Mt940Reader:
                     yield self._transaction(statement, pending)
                     pending = None
                 if statement is not None:
-                    yield self._finish(statement)
+                    yield ("summary", self._finish(statement))
                     statement = None
                 if tag is None:
                     continue
@@ -227,7 +248,7 @@ class Mt940Reader:
         if pending is not None and statement is not None:
             yield self._transaction(statement, pending)
         if statement is not None:
-            yield self._finish(statement)
+            yield ("summary", self._finish(statement))
         if count == 0:
             raise ParseError("no MT940/MT942 statement (no :20: tag)", file=self.file)
 
@@ -280,7 +301,9 @@ class Mt940Reader:
 
     # -- transactions ---------------------------------------------------------------------------
 
-    def _transaction(self, statement: _Statement, pending: _Line) -> BankTransaction:
+    def _transaction(self, statement: _Statement, pending: _Line) -> tuple[Any, ...]:
+        """A statement line's fields, read in file order (the statement's totals follow it);
+        :meth:`_record` completes them."""
         tag = pending.tag
         if statement.account is None:
             raise ParseError(":61: before the account identification :25:", file=self.file, line=tag.line)
@@ -326,7 +349,6 @@ class Mt940Reader:
             "account": statement.account,
             "booking_date": booking_date,
             "value_date": value_date,
-            "amount": Money(amount=signed, currency=currency),
             "status": status,
             "reversal": mark.startswith("R"),
             "bank_reference": bank_reference if bank_reference not in _NO_REFERENCE else None,
@@ -338,9 +360,31 @@ class Mt940Reader:
             "source_position": f"line {tag.line}",
             "source_refs": {"line": str(tag.line)},
         }
-        detail_lines = pending.details or pending.non_swift
+        return (
+            "tx",
+            tag.line,
+            fields,
+            references,
+            pending.details or pending.non_swift,
+            supplementary,
+            signed,
+            currency,
+        )
+
+    def _record(
+        self,
+        line: int,
+        fields: dict[str, Any],
+        references: dict[str, str],
+        detail_lines: list[str] | None,
+        supplementary: str | None,
+        signed: Decimal,
+        currency: str,
+    ) -> BankTransaction:
+        """The canonical record of a statement line read by :meth:`_transaction`."""
+        fields["amount"] = Money(amount=signed, currency=currency)
         if detail_lines is not None:
-            details = parse_details([line.rstrip() for line in detail_lines])
+            details = parse_details([text.rstrip() for text in detail_lines])
             fields.update(
                 {
                     "remittance": details.remittance,
@@ -362,7 +406,7 @@ class Mt940Reader:
         else:
             fields["remittance"] = supplementary
         fields["references"] = references
-        return build_transaction(fields, file=self.file, line=tag.line)
+        return build_transaction(fields, file=self.file, line=line)
 
     def _finish(self, statement: _Statement) -> StatementSummary:
         position = f"line {statement.line}"

@@ -1,5 +1,6 @@
-"""camt files parsed in a helper process (:mod:`connectors.bank.pipeline`) read exactly as in one
-process: same transactions, summaries and errors, in the same order; the helper is always reaped."""
+"""camt and MT940/MT942 files parsed in a helper process (:mod:`connectors.bank.pipeline`) read
+exactly as in one process: same transactions, summaries and errors, in the same order; the helper
+is always reaped."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from erp_recovery.connectors.bank import camt, pipeline, registry
+from erp_recovery.connectors.bank import camt, mt940, pipeline, registry
 from erp_recovery.connectors.bank.model import InputFile, ReadOptions
 
 from erp_recovery.errors import ParseError
@@ -21,22 +22,28 @@ IN_PROCESS = ReadOptions(pipeline_min_bytes=1 << 62)
 PIPELINED = ReadOptions(pipeline_min_bytes=0)
 
 
-def _camt_files() -> list[Path]:
-    candidates = sorted(FIXTURES.glob("camt*.xml")) + sorted(SHARED_SAMPLES.glob("camt05*/*.xml"))
-    return [path for path in candidates if registry.identify(path) == "camt"]
+def _files() -> list[Path]:
+    candidates = (
+        sorted(FIXTURES.glob("camt*.xml"))
+        + sorted(SHARED_SAMPLES.glob("camt05*/*.xml"))
+        + sorted(FIXTURES.glob("mt94*"))
+        + sorted(path for path in SHARED_SAMPLES.glob("mt94*/*") if not path.name.endswith((".yml", ".json")))
+    )
+    return [path for path in candidates if registry.identify(path) in ("camt", "mt940")]
 
 
 def _read(path: Path, options: ReadOptions) -> list[Any]:
+    reader = camt if registry.identify(path) == "camt" else mt940
     out: list[Any] = []
     try:
-        for event in camt.read(InputFile.from_path(path), options):
+        for event in reader.read(InputFile.from_path(path), options):
             out.append((type(event).__name__, event.model_dump_json()))
     except ParseError as exc:
         out.append((type(exc).__name__, str(exc), exc.file, exc.line, exc.element))
     return out
 
 
-@pytest.mark.parametrize("path", _camt_files(), ids=lambda path: path.name)
+@pytest.mark.parametrize("path", _files(), ids=lambda path: path.name)
 def test_pipelined_reading_is_the_same_as_in_process(path: Path) -> None:
     expected = _read(path, IN_PROCESS)
     assert expected
