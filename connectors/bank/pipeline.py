@@ -11,7 +11,9 @@ the parent turns them into records as they come.
   came before it and raised here at that point of the stream.
 - Memory stays bounded: the pipe blocks the child when this process is behind, so at most a few
   batches are in flight.
-- The child is stopped and reaped when the consumer stops early (generator closed, exception).
+- The child is stopped and reaped when the consumer stops early (generator closed, exception);
+  it ignores SIGINT and takes SIGTERM's default action (no handler inherited from the parent).
+  A child that dies without an answer is a :class:`~erp_recovery.errors.FatalError`.
 - Only where ``fork`` exists, with more than one CPU, from a single-threaded, non-daemon process
   (:func:`available`); elsewhere the reader parses in its own process.
 """
@@ -20,12 +22,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
-from erp_recovery.errors import ParseError
+from erp_recovery.errors import FatalError, ParseError
 
 #: Items per pickled batch: large enough to make pickling cheap, small enough to keep memory flat.
 BATCH = 256
@@ -57,7 +61,10 @@ def run(produce: Callable[[], Iterator[tuple[Any, ...]]], *, file: str) -> Itera
             try:
                 batch = receiver.recv()
             except EOFError:
-                raise ParseError("the parsing process stopped without an answer", file=file) from None
+                raise FatalError(
+                    f"{file}: the process parsing it stopped without an answer "
+                    f"(exit code {child.exitcode}); nothing of the file was lost, read it again"
+                ) from None
             for item in batch:
                 what = item[0]
                 if what == _DONE:
@@ -66,7 +73,7 @@ def run(produce: Callable[[], Iterator[tuple[Any, ...]]], *, file: str) -> Itera
                     error_type, reason, error_file, line, column, element = item[1:]
                     raise error_type(reason, file=error_file, line=line, column=column, element=element)
                 if what == _CRASH:
-                    raise RuntimeError(f"{file}: the parsing process failed: {item[1]}")
+                    raise item[1]
                 yield item
     finally:
         receiver.close()
@@ -77,6 +84,10 @@ def run(produce: Callable[[], Iterator[tuple[Any, ...]]], *, file: str) -> Itera
 
 def _produce(produce: Callable[[], Iterator[tuple[Any, ...]]], sender: Connection) -> None:
     """Child process: send ``produce()``'s items in batches, then how it ended."""
+    # The parent decides when this process stops (it terminates it when its reader is closed):
+    # no handler inherited from it (a CLI's "stop after this batch") runs here.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     batch: list[tuple[Any, ...]] = []
     try:
         for item in produce():
@@ -88,7 +99,11 @@ def _produce(produce: Callable[[], Iterator[tuple[Any, ...]]], sender: Connectio
     except ParseError as exc:
         batch.append((_ERROR, type(exc), exc.reason, exc.file, exc.line, exc.column, exc.element))
     except Exception as exc:  # sent to the parent, which raises it where the stream stopped
-        batch.append((_CRASH, f"{type(exc).__name__}: {exc}"))
+        try:
+            pickle.dumps(exc)
+        except Exception:
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        batch.append((_CRASH, exc))
     try:
         sender.send(batch)
     except (BrokenPipeError, OSError):

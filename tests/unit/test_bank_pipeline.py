@@ -5,6 +5,8 @@ is always reaped."""
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 from erp_recovery.connectors.bank import camt, mt940, pipeline, registry
 from erp_recovery.connectors.bank.model import InputFile, ReadOptions
 
-from erp_recovery.errors import ParseError
+from erp_recovery.errors import FatalError, ParseError
 
 pytestmark = pytest.mark.skipif(not pipeline.available(), reason="no fork or a single CPU here")
 
@@ -81,4 +83,53 @@ def test_the_helper_process_is_reaped_when_the_reader_stops_early(tmp_path: Path
     assert first.amount.amount == 1  # type: ignore[union-attr]
     assert multiprocessing.active_children()
     events.close()  # type: ignore[attr-defined]
+    assert not multiprocessing.active_children()
+
+
+def _counting(stop: int, failure: BaseException | None = None) -> Any:
+    def produce() -> Any:
+        for number in range(stop):
+            yield ("n", number)
+        if failure is not None:
+            raise failure
+
+    return produce
+
+
+def test_an_unexpected_error_of_the_helper_is_raised_after_its_items() -> None:
+    seen: list[int] = []
+    with pytest.raises(KeyError, match="boom"):
+        for item in pipeline.run(_counting(1000, KeyError("boom")), file="f.xml"):
+            seen.append(item[1])
+    assert seen == list(range(1000))
+    with pytest.raises(ParseError) as caught:
+        list(pipeline.run(_counting(3, ParseError("bad amount", file="f.xml", line=7)), file="f.xml"))
+    assert (caught.value.reason, caught.value.file, caught.value.line) == ("bad amount", "f.xml", 7)
+    assert not multiprocessing.active_children()
+
+
+def test_a_helper_that_dies_is_a_fatal_error() -> None:
+    def produce() -> Any:
+        yield ("n", 1)
+        os._exit(3)
+
+    with pytest.raises(FatalError, match="exit code 3"):
+        list(pipeline.run(produce, file="f.xml"))
+    assert not multiprocessing.active_children()
+
+
+def test_the_helper_runs_none_of_the_parents_signal_handlers(tmp_path: Path) -> None:
+    marker = tmp_path / "handled"
+
+    def handler(signum: int, _frame: Any) -> None:
+        marker.write_text(f"{os.getpid()}\n", encoding="utf-8")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        items = pipeline.run(_counting(10_000_000), file="f.xml")
+        assert next(items) == ("n", 0)
+        items.close()  # type: ignore[attr-defined]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert not marker.exists()
     assert not multiprocessing.active_children()
