@@ -61,6 +61,7 @@ def run(produce: Callable[[], Iterator[tuple[Any, ...]]], *, file: str) -> Itera
             try:
                 batch = receiver.recv()
             except EOFError:
+                child.join(timeout=10)
                 raise FatalError(
                     f"{file}: the process parsing it stopped without an answer "
                     f"(exit code {child.exitcode}); nothing of the file was lost, read it again"
