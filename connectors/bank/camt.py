@@ -8,7 +8,8 @@ BkToCstmrDbtCdtNtfctn/Ntfctn}``, all three sharing the statement layout read her
 Namespace-agnostic: elements are matched on the namespace of the document (any version, the
 legacy ``ISO:camt.053.001.02`` form, or none at all), and the version is recorded in the format
 name (``camt.053.001.08``). The file is streamed (``iterparse``); each ``Ntry`` is released once
-read.
+read, and only the elements on the paths read below are visited. Files of 8 MiB and more are
+parsed in a helper process while this one builds the records (:mod:`.pipeline`).
 
 Per statement: ``Id``, ``Acct/Id/{IBAN | Othr/Id}``, ``Acct/Ccy``, balances ``Bal`` (opening
 ``OPBD`` else ``PRCD`` else first ``ITBD``; closing ``CLBD`` else last ``ITBD``), control totals

@@ -22,6 +22,9 @@ reversals. MT940 statements must have their opening (``:60F:``/``:60M:``) and cl
 truncated. MT942 has no balances: its transactions are ``pending`` (superseded by the
 statement's booked ones, which carry the same identity) and its ``:90D:``/``:90C:`` totals
 are checked.
+
+Files of 8 MiB and more are read (tags, statements, statement lines) in a helper process while
+this one completes and validates the records (:mod:`.pipeline`).
 """
 
 from __future__ import annotations
