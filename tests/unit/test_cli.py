@@ -92,7 +92,7 @@ def test_demo_twice_then_query_and_export(tmp_path):
 
     config = ["--config", "erp-recovery-demo.toml"]
     status = json.loads(_run([*config, "status", "--json"], tmp_path).stdout)
-    assert [run["status"] for run in status["runs"]] == ["succeeded"]
+    assert [run["status"] for run in status["runs"]] == ["succeeded", "succeeded"]  # demo-bank, demo-books
     overdue = json.loads(
         _run([*config, "--json", "invoices", "--overdue", "--as-of", "2026-11-20"], tmp_path).stdout
     )

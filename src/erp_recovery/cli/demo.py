@@ -81,6 +81,15 @@ def _print_stage(app: AppContext, name: str, result: dict[str, Any]) -> None:
             [[t["customer"], t["name"], t["overdue"]] for t in result["top_overdue"]],
         )
         return
+    if name == "match" and "proposals" in result:
+        counts = result["counts"]
+        app.info(
+            f"{counts.get('auto', 0)} applied, {counts.get('suggested', 0)} for review, "
+            f"{counts.get('unmatched', 0)} unmatched bank lines"
+        )
+        for line in result["proposals"]:
+            app.info(f"  {line}")
+        return
     summary = result.get("summary") if isinstance(result, dict) else None
     app.info(str(summary if summary is not None else result))
 

@@ -77,6 +77,13 @@ actions_output = "{database.stem}-outbox/dunning-steps.csv"
 credit_limit = "credit_limit"
 risk_flag = "risk_code"
 
+[[sources]]
+name = "demo-bank"
+company = "{DEMO_COMPANY}"
+connector = "bank-files"
+[sources.settings]
+files = ["{data / "bank-statement.camt053.xml"}"]
+
 [writeback]
 owned_fields = ["credit_limit", "risk_flag", "dunning_step"]
 # The demo has a dozen customers; a real ledger keeps the default safety share (0.2).
@@ -122,6 +129,12 @@ def _receivables_stage(context: StageContext) -> dict[str, Any]:
     return receivables_summary(context.store, context.company, context.as_of)
 
 
+def _match_stage(context: StageContext) -> dict[str, Any]:
+    from erp_recovery.store.matching import demo_stage
+
+    return demo_stage(context)
+
+
 def _risk_stage(context: StageContext) -> dict[str, Any]:
     from erp_recovery.reports.demo_stage import risk_stage
 
@@ -144,6 +157,7 @@ def _writeback_stage(context: StageContext) -> dict[str, Any]:
 STAGES: list[tuple[str, Stage]] = [
     ("sync", _sync_stage),
     ("receivables", _receivables_stage),
+    ("match", _match_stage),
     ("risk", _risk_stage),
     ("dunning", _dunning_stage),
     ("writeback", _writeback_stage),

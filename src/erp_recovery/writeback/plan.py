@@ -140,8 +140,15 @@ class ActionChange(_Frozen):
         return _digest(["action", self.slot, self.params])[:24]
 
     def describe(self) -> str:
-        shown = ", ".join(f"{k}={v}" for k, v in sorted(self.params.items()) if v is not None)
-        return f"{self.action}({shown})"
+        """One line for people: the summary and the short parameters (long texts are in --json)."""
+        long_texts = ("summary", "message", "note")
+        shown = ", ".join(
+            f"{key}={value}"
+            for key, value in sorted(self.params.items())
+            if value is not None and key not in long_texts and len(str(value)) <= 60
+        )
+        head = f"{self.action}: {self.params['summary']}" if self.params.get("summary") else self.action
+        return f"{head} ({shown})" if shown else head
 
 
 Change = Annotated[FieldChange | ActionChange, Field(discriminator="kind")]
