@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from erp_recovery.engines.risk.portfolio import PendingPayment, Portfolio
+from erp_recovery.engines.risk.portfolio import PendingPayment, Portfolio, pending_from_matches
 from erp_recovery.engines.signals.models import CompanySignals
 from erp_recovery.errors import ConfigError
 from erp_recovery.model.money import Money
 from erp_recovery.model.records import Allocation, BankTransaction, Company, Customer, Invoice, Payment
 from erp_recovery.store import Store
 from erp_recovery.store import runs as run_store
+from erp_recovery.store.matching import stored_proposals
 from erp_recovery.store.records import load_records
 
 
@@ -52,6 +53,11 @@ def load_portfolio(
             for r in load_records(connection, "bank_transaction", company_id=company_id)
             if isinstance(r, BankTransaction)
         ]
+        if pending is None:
+            # Bank credits the matcher attributed to invoices, not booked in the ERP yet: shown apart.
+            pending = pending_from_matches(
+                stored_proposals(connection, company_id, statuses=["auto", "suggested", "accepted"])
+            )
     return Portfolio.build(
         currency=company.base_currency,
         customers=customers,
