@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from erp_recovery.connectors.sage.drafts import build_draft
+from erp_recovery.connectors.sage.drafts import Draft, build_draft, validated
 from erp_recovery.connectors.sage.fec_derive import Derivation, derive, record_drafts
 from erp_recovery.connectors.sage.fec_format import parse_file_name
 from erp_recovery.connectors.sage.fec_reader import FecLedger, read_fec
@@ -252,16 +252,16 @@ class FecConnector(Connector):
         yield from exports.cross_check(derivation)
         due_date = exports.due_date_resolver(self.rules.due_dates.default_days)
         present: dict[EntityName, set[str]] = {"invoice": set(), "payment": set(), "allocation": set()}
-        batch: list[RawRecord] = []
+        drafts: list[Draft] = []
         size = self.settings.batch_size
         name = ledger.path.name
-        for draft in record_drafts(derivation, file_name=name, due_date=due_date, with_customers=False):
-            external_id = draft["external_id"]
-            present[draft.model.entity].add(external_id)
-            batch.append(RawRecord(draft, Origin(name, draft.line, external_id)))
-            if len(batch) >= size:
-                yield Batch(batch)
-                batch = []
+        for item in record_drafts(derivation, file_name=name, due_date=due_date, with_customers=False):
+            present[item[0].entity].add(item[1]["external_id"])
+            drafts.append(item)
+            if len(drafts) >= size:
+                yield Batch(validated(drafts, name))
+                drafts = []
+        batch = validated(drafts, name)
         for customer_id, facts in derivation.customers.items():
             if customer_id in customers_sent:
                 continue

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from erp_recovery.connectors.sage.drafts import RecordDraft, draft
+from erp_recovery.connectors.sage.drafts import Draft
 from erp_recovery.connectors.sage.fec_reader import FecLedger, ReceivableLine
 from erp_recovery.connectors.sage.fec_rules import FecRules, LineRole
 
@@ -388,8 +388,8 @@ def build_records(
     derivation: Derivation, *, file_name: str, due_date: DueDateResolver | None = None
 ) -> Iterator[Record]:
     """The canonical records of a derivation, built and validated one by one."""
-    for values in record_drafts(derivation, file_name=file_name, due_date=due_date):
-        yield values.model.model_validate(values)
+    for model, values, _line in record_drafts(derivation, file_name=file_name, due_date=due_date):
+        yield model.model_validate(values)
 
 
 def record_drafts(
@@ -398,13 +398,13 @@ def record_drafts(
     file_name: str,
     due_date: DueDateResolver | None = None,
     with_customers: bool = True,
-) -> Iterator[RecordDraft]:
+) -> Iterator[Draft]:
     """Yield the records to build, lazily: customers, invoices and credit notes, payments, then
-    allocations (whose amounts need every allocation of their invoice). Each draft's ``line`` is
-    the first FEC line it comes from (None for customers and allocations)."""
+    allocations (whose amounts need every allocation of their invoice). Each draft's line is the
+    first FEC line it comes from (None for customers and allocations)."""
     if with_customers:
         for customer in derivation.customers.values():
-            yield draft(
+            yield (
                 Customer,
                 {
                     "external_id": customer.external_id,
@@ -414,6 +414,7 @@ def record_drafts(
                         **({"aux": customer.aux} if customer.aux else {}),
                     },
                 },
+                None,
             )
 
     money = _MoneyCache()
@@ -443,7 +444,7 @@ def record_drafts(
             method = (dict(first_line.extras).get("ModeRglt") if first_line.extras else None) or methods.get(
                 doc.role, "journal entry"
             )
-            yield draft(
+            yield (
                 Payment,
                 {
                     "external_id": doc.external_id,
@@ -459,7 +460,7 @@ def record_drafts(
                     if doc.role == "bank"
                     else None,
                 },
-                line=first_line.line,
+                first_line.line,
             )
             continue
         allocated = fx_allocated.get(id(doc), no_allocation)
@@ -468,7 +469,7 @@ def record_drafts(
         due = due_date(doc) if due_date is not None and doc.kind == "invoice" else None
         if due is not None and due < doc.issue_date:
             due = doc.issue_date
-        yield draft(
+        yield (
             CreditNote if doc.kind == "credit_note" else Invoice,
             {
                 "external_id": doc.external_id,
@@ -483,7 +484,7 @@ def record_drafts(
                 "residual": money(residual, doc.currency),
                 "status": status,
             },
-            line=first_line.line,
+            first_line.line,
         )
 
     for facts, amount in zip(derivation.allocations, allocation_amounts, strict=True):
@@ -502,6 +503,6 @@ def record_drafts(
             "date": facts.date,
         }
         if credit.kind == "credit_note":
-            yield draft(Allocation, {"kind": "credit_note", "credit_note_id": credit.external_id, **common})
+            yield Allocation, {"kind": "credit_note", "credit_note_id": credit.external_id, **common}, None
         else:
-            yield draft(Allocation, {"kind": "payment", "payment_id": credit.external_id, **common})
+            yield Allocation, {"kind": "payment", "payment_id": credit.external_id, **common}, None

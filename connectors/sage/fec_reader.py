@@ -202,6 +202,8 @@ def _read(file: Path, encoding: str, lines: Iterable[str], rules: FecRules) -> F
     dates: dict[str, dt.date] = {}
     entry_dates: dict[str, dt.date] = {}
     zero_texts: set[str] = set()
+    #: Idevise texts seen and valid (empty, or three letters).
+    currencies: set[str] = set()
     problems: list[Problem] = []
     problem_count = 0
     n_lines = 0
@@ -358,6 +360,13 @@ def _read(file: Path, encoding: str, lines: Iterable[str], rules: FecRules) -> F
                 fx_amount = parse_amount(text)
             except ValueError as exc:
                 problem(line_no, "Montantdevise", str(exc))
+        text = fields[p_fxcur]
+        if text and text not in currencies:
+            code = text.strip().upper()
+            if not code or (len(code) == 3 and code.isascii() and code.isalpha()):
+                currencies.add(text)
+            else:
+                problem(line_no, "Idevise", f"{text!r} is not an ISO 4217 currency code (3 letters)")
         if problem_count >= MAX_PROBLEMS:
             break
 

@@ -189,3 +189,15 @@ def test_many_problems_listed_and_counted(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match=r"(39|78) problems.*and \d+ more") as caught:
         read_fec(write(tmp_path, rows), load_rules())
     assert len(caught.value.details["problems"]) == 20
+
+
+def test_currency_code_that_is_not_iso_4217_is_refused_with_its_line(tmp_path: Path) -> None:
+    """A malformed Idevise used to reach the canonical Money and fail the run with a bare
+    pydantic error; it is a validation problem of its line like any other."""
+    foreign = SALE[0].rsplit("\t", 2)[0] + "\t130,00\tusd"
+    ledger = read_fec(write(tmp_path, [foreign, *SALE[1:]]), load_rules())
+    assert ledger.receivable_lines[0].fx_currency == "USD"
+    rows = [SALE[0].rsplit("\t", 2)[0] + "\t130,00\tUSDX", *SALE[1:]]
+    with pytest.raises(ParseError, match="'USDX' is not an ISO 4217 currency code") as caught:
+        read_fec(write(tmp_path, rows), load_rules())
+    assert (caught.value.line, caught.value.column) == (2, "Idevise")
