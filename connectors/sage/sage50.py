@@ -187,8 +187,7 @@ class Sage50Connector(Connector):
         files = self.transaction_files()
         digest = self._digest(customers_file, files)
         if (cursor or {}).get("digest") == digest:
-            yield Notice("Sage 50 exports unchanged since the last import", level="info")
-            return
+            return  # unchanged since the last import
         # Everything is read and checked before the first batch: a file that does not fit its
         # mapping stores nothing.
         customers = self._customers(customers_file) if customers_file else {}
