@@ -47,6 +47,7 @@ from typing import BinaryIO
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from erp_recovery.fingerprints import stream_sha256
 from erp_recovery.model.identifiers import is_valid_iban
 
 IDENTITY_VERSION = "bt1"
@@ -142,8 +143,4 @@ class IdentityAssigner:
 
 def content_hash(opener: Callable[[], BinaryIO]) -> str:
     """sha256 of a file's bytes (hex), read in chunks."""
-    digest = hashlib.sha256()
-    with opener() as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return stream_sha256(opener)

@@ -20,7 +20,6 @@ refused whole, naming the line and column; with ``strict = false`` bad rows go t
 from __future__ import annotations
 
 import glob
-import hashlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from erp_recovery.connectors.csv.writeback import CsvWriteback, CsvWritebackSett
 from pydantic import Field
 
 from erp_recovery.errors import ConfigError, MappingError, ParseError, SkippableRecord
+from erp_recovery.fingerprints import file_sha256
 from erp_recovery.mapping import MappingSpec, Row, TabularReader, load_mapping
 from erp_recovery.mapping.tabular import convert
 from erp_recovery.model.records import Record
@@ -60,14 +60,6 @@ class CsvSettings(SourceSettings):
     strict: bool = True
     #: Write-back as an import file in the export's layout (see ``connectors/csv/writeback.py``).
     writeback: CsvWritebackSettings | None = None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class CsvConnector(Connector):

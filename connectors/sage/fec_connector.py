@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import gc
 import glob
-import hashlib
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -56,6 +55,7 @@ from erp_recovery.connectors.sage.sage100_exports import Sage100Exports, load_ex
 from pydantic import Field
 
 from erp_recovery.errors import ConfigError, MissingRecordError
+from erp_recovery.fingerprints import file_sha256
 from erp_recovery.model.records import EntityName, Record
 from erp_recovery.sync.protocol import (
     Batch,
@@ -100,14 +100,6 @@ class FecSettings(SourceSettings):
     echeancier_mapping: str = "sage100_echeancier"
     balance_agee: str | None = None
     balance_agee_mapping: str = "sage100_balance_agee"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class FecConnector(Connector):

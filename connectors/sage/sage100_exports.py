@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from erp_recovery.engines.legal.due_dates import days_then_end_of_month, end_of_month_then_days
 from erp_recovery.errors import ConfigError, MappingError
+from erp_recovery.fingerprints import update_with_file
 from erp_recovery.mapping import MappingSpec, load_mapping, mapped_records, mapped_rows
 from erp_recovery.model.money import Money
 from erp_recovery.model.records import Customer, PaymentTerms
@@ -129,8 +130,7 @@ class Sage100Exports:
 def _digest(paths: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+        update_with_file(digest, path, with_name=True)
     return digest.hexdigest()
 
 

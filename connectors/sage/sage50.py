@@ -62,6 +62,7 @@ from erp_recovery.connectors.sage.sage50_ledger import (
 from pydantic import Field, model_validator
 
 from erp_recovery.errors import ConfigError, MappingError, MissingRecordError
+from erp_recovery.fingerprints import update_with_file
 from erp_recovery.mapping import MappingSpec, Row, load_mapping, mapped_records, mapped_rows
 from erp_recovery.model.money import CurrencyCode
 from erp_recovery.model.records import Customer, EntityName, PaymentTerms, Record
@@ -121,13 +122,6 @@ class Sage50Settings(SourceSettings):
         return self
 
 
-def _sha256(digest: Any, path: Path) -> None:
-    digest.update(path.name.encode())
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-
-
 class Sage50Connector(Connector):
     """Sage 50 Accounts (UK): customer records and audit trail CSV exports; write-back as a
     customer records import CSV."""
@@ -176,7 +170,7 @@ class Sage50Connector(Connector):
     def _digest(self, customers: Path | None, files: list[Path]) -> str:
         digest = hashlib.sha256()
         for path in [p for p in (customers, *files) if p is not None]:
-            _sha256(digest, path)
+            update_with_file(digest, path, with_name=True)
         for name in (self.settings.customers_mapping, self.settings.transactions_mapping):
             digest.update(self._mapping(name).model_dump_json().encode())
         digest.update(self.settings.model_dump_json().encode())

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import func, select
 
 from erp_recovery.cli.context import AppContext, json_option, pass_app
 from erp_recovery.errors import ConfigError, ErpRecoveryError
 from erp_recovery.store.locks import named_lock
-from erp_recovery.store.schema import RECORD_TABLES, sources
+from erp_recovery.store.records import source_population
 from erp_recovery.sync.registry import create_connector
 from erp_recovery.writeback import store as wb_store
 from erp_recovery.writeback.apply import StoreAuditLog, apply_plan
@@ -32,26 +31,6 @@ def _writeback_connector(app: AppContext, source_name: str) -> Any:
             f"connector {source.connector!r} of source {source_name} cannot write back", key="sources"
         )
     return connector
-
-
-def population(app: AppContext, source_name: str) -> dict[str, int]:
-    """Records of each entity the store holds for the source (the safety limit's denominator)."""
-    store = app.store()
-    counts: dict[str, int] = {}
-    with store.connect() as connection:
-        source_id = connection.execute(select(sources.c.id).where(sources.c.name == source_name)).scalar()
-        if source_id is None:
-            return counts
-        for entity, table in RECORD_TABLES.items():
-            counts[entity] = int(
-                connection.execute(
-                    select(func.count()).where(
-                        table.c.source_id == source_id, table.c.upstream_state == "present"
-                    )
-                ).scalar()
-                or 0
-            )
-    return counts
 
 
 @click.command("plan")
@@ -174,7 +153,8 @@ def apply_cmd(
     plan.verify(checksum)
     policy = app.config.section("writeback", WritebackPolicy)
     store = app.store()
-    counts = population(app, plan.source)
+    with store.connect() as connection:
+        counts = source_population(connection, plan.source)
     connector = _writeback_connector(app, plan.source)
     if dry_run:
         try:
@@ -329,4 +309,4 @@ def register(group: click.Group) -> None:
         group.add_command(command)
 
 
-__all__ = ["population", "register"]
+__all__ = ["register"]

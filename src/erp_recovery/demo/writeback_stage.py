@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from erp_recovery.store.locks import named_lock
+from erp_recovery.store.records import source_population
 from erp_recovery.sync.registry import create_connector
 from erp_recovery.writeback import StoreAuditLog, WritebackPolicy, apply_plan, make_plan
 from erp_recovery.writeback import store as wb_store
@@ -32,13 +33,15 @@ def plan_and_apply(context: StageContext, *, source: str) -> dict[str, Any]:
         if draft.plan.changes:
             context.echo(render(draft.plan, "text"))
         policy = context.config.section("writeback", WritebackPolicy)
+        with context.store.connect() as connection:
+            population = source_population(connection, source)
         with named_lock(context.store, f"writeback:{source}"):
             report = apply_plan(
                 draft.plan,
                 connector,
                 checksum=draft.plan.checksum,
                 policy=policy,
-                population={},
+                population=population,
                 audit=StoreAuditLog(context.store),
             )
     finally:

@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from erp_recovery.config import AppConfig
 from erp_recovery.errors import ConfigError, ErpRecoveryError, LockBusyError, TransientError, UnsafePlanError
 from erp_recovery.pipeline import store as pipeline_store
@@ -28,7 +26,7 @@ from erp_recovery.pipeline.stage import BaseStage, RunCancelled, Stage, StageCon
 from erp_recovery.store import Store
 from erp_recovery.store import runs as run_store
 from erp_recovery.store.locks import named_lock
-from erp_recovery.store.schema import RECORD_TABLES, sources
+from erp_recovery.store.records import source_population
 from erp_recovery.sync import registry as connector_registry
 
 log = logging.getLogger(__name__)
@@ -200,25 +198,6 @@ def writeback_sources(config: AppConfig, company: str) -> list[str]:
     return names
 
 
-def population(store: Store, source_name: str) -> dict[str, int]:
-    """Records of each entity the store holds for the source (the safety limit's denominator)."""
-    counts: dict[str, int] = {}
-    with store.connect() as connection:
-        source_id = connection.execute(select(sources.c.id).where(sources.c.name == source_name)).scalar()
-        if source_id is None:
-            return counts
-        for entity, table in RECORD_TABLES.items():
-            counts[entity] = int(
-                connection.execute(
-                    select(func.count()).where(
-                        table.c.source_id == source_id, table.c.upstream_state == "present"
-                    )
-                ).scalar()
-                or 0
-            )
-    return counts
-
-
 #: The stage whose saved results a write-back provider reads (a provider is asked only when it runs).
 PROVIDER_STAGES = {"risk": "assess", "dunning": "dunning"}
 
@@ -352,6 +331,8 @@ def apply_source(
         return {"plan": None, "counts": {}, "approved": 0}
     plan = Plan.build(source_name, changes, created_by=created_by)
     policy = config.section("writeback", WritebackPolicy)
+    with store.connect() as connection:
+        counts = source_population(connection, source_name)
     connector = _connector(config, source_name)
     try:
         with named_lock(store, f"writeback:{source_name}", wait=lock_wait):
@@ -360,7 +341,7 @@ def apply_source(
                 connector,
                 checksum=plan.checksum,
                 policy=policy,
-                population=population(store, source_name),
+                population=counts,
                 audit=StoreAuditLog(store),
             )
     finally:

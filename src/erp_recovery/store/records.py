@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from erp_recovery.model.records import (
@@ -27,7 +27,7 @@ from erp_recovery.model.records import (
     Payment,
     Record,
 )
-from erp_recovery.store.schema import RECORD_TABLES
+from erp_recovery.store.schema import RECORD_TABLES, sources
 
 RecordT = TypeVar("RecordT", bound=Record)
 
@@ -353,3 +353,22 @@ def iter_record_rows(
         statement = statement.limit(limit)
     for row in connection.execute(statement):
         yield row, model.model_validate(row.payload)
+
+
+def source_population(connection: Connection, source_name: str) -> dict[str, int]:
+    """Records of each entity the store holds for a source (present upstream): the denominator of
+    the write-back safety share. Empty when the source was never synced."""
+    source_id = connection.execute(select(sources.c.id).where(sources.c.name == source_name)).scalar()
+    if source_id is None:
+        return {}
+    return {
+        entity: int(
+            connection.execute(
+                select(func.count()).where(
+                    table.c.source_id == source_id, table.c.upstream_state == "present"
+                )
+            ).scalar()
+            or 0
+        )
+        for entity, table in RECORD_TABLES.items()
+    }
