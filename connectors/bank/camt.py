@@ -496,14 +496,22 @@ class CamtReader:
             "source_file": self.file,
         }
         entry_references: dict[str, str] = {}
-        proprietary_code = clean(values.get("BkTxCd/Prtry/Cd"))
-        if proprietary_code and proprietary_code != entry_code:
-            entry_references["BkTxCd.Prtry"] = proprietary_code
-        for name in ("MsgId", "PmtInfId", "NbOfTxs"):
-            value = clean(values.get(f"NtryDtls/Btch/{name}"))
-            if value:
-                entry_references[f"Btch.{name}"] = value
-        entry_text = clean(values.get("AddtlNtryInf"))
+        proprietary_code = values.get("BkTxCd/Prtry/Cd")
+        if proprietary_code:
+            proprietary_code = clean(proprietary_code)
+            if proprietary_code and proprietary_code != entry_code:
+                entry_references["BkTxCd.Prtry"] = proprietary_code
+        if (
+            "NtryDtls/Btch/MsgId" in values
+            or "NtryDtls/Btch/PmtInfId" in values
+            or "NtryDtls/Btch/NbOfTxs" in values
+        ):
+            for name in ("MsgId", "PmtInfId", "NbOfTxs"):
+                value = clean(values.get(f"NtryDtls/Btch/{name}"))
+                if value:
+                    entry_references[f"Btch.{name}"] = value
+        entry_text = values.get("AddtlNtryInf")
+        entry_text = clean(entry_text) if entry_text else None
         entry_id = self.identity.entry_id(statement.account, booking_date, signed, currency)
         parsed = [self._detail(detail_line, detail, signed, currency) for detail_line, detail in details]
 
@@ -626,13 +634,16 @@ class CamtReader:
         if not texts:
             texts = _all(leaves, "RmtInf/Strd/AddtlRmtInf")
         detail.remittance = join_texts(*texts) or clean(get("AddtlTxInf"))
-        detail.return_reason = clean(get("RtrInf/Rsn/Cd")) or clean(get("RtrInf/Rsn/Prtry"))
-        return_text = clean(get("RtrInf/AddtlInf"))
-        if return_text:
-            references["RtrInf.AddtlInf"] = return_text
-        purpose = clean(get("Purp/Cd"))
+        if "RtrInf/Rsn/Cd" in values or "RtrInf/Rsn/Prtry" in values or "RtrInf/AddtlInf" in values:
+            detail.return_reason = clean(get("RtrInf/Rsn/Cd")) or clean(get("RtrInf/Rsn/Prtry"))
+            return_text = clean(get("RtrInf/AddtlInf"))
+            if return_text:
+                references["RtrInf.AddtlInf"] = return_text
+        purpose = get("Purp/Cd")
         if purpose:
-            references["Purp"] = purpose
+            purpose = clean(purpose)
+            if purpose:
+                references["Purp"] = purpose
         detail.transaction_code = _transaction_code(values)
         return detail
 
@@ -842,11 +853,17 @@ def _all(leaves: _Leaves, path: str) -> list[str]:
 
 def _transaction_code(values: dict[str, str]) -> str | None:
     """``BkTxCd``: ``Domn/Cd-Fmly/Cd-SubFmlyCd`` (ISO), else the proprietary code."""
-    domain = clean(values.get("BkTxCd/Domn/Cd"))
+    domain = values.get("BkTxCd/Domn/Cd")
+    if domain:
+        domain = clean(domain)
     if domain:
         family = clean(values.get("BkTxCd/Domn/Fmly/Cd"))
         sub_family = clean(values.get("BkTxCd/Domn/Fmly/SubFmlyCd"))
-        return "-".join(part for part in (domain, family, sub_family) if part)
+        if family:
+            domain += "-" + family
+        if sub_family:
+            domain += "-" + sub_family
+        return domain
     return clean(values.get("BkTxCd/Prtry/Cd"))
 
 
