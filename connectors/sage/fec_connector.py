@@ -304,7 +304,10 @@ class Sage100Connector(FecConnector):
     def _current_blocks(self) -> tuple[SageFile, dict[str, Block], MpctLayout]:
         """Customer records as they will be in Sage: the export, overlaid by the import file
         written since (when it is newer than the export, it has not been re-exported yet)."""
-        layout = load_layout(self.settings.mpct_layout)
+        layout_name = self.settings.mpct_layout
+        if "/" in layout_name or layout_name.endswith(".toml"):
+            layout_name = str(self.source.resolve_path(layout_name))
+        layout = load_layout(layout_name)
         export_path, output_path = self._mpct_paths()
         export = read_format_sage(export_path, layout.encoding)
         customers = export.customers()
