@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from erp_recovery.connectors.sage.fec_derive import build_records, derive
 from erp_recovery.connectors.sage.fec_reader import read_fec
 from erp_recovery.connectors.sage.fec_rules import load_rules
+
 from erp_recovery.model.records import Allocation, Invoice, Payment, Record, canonical_json
 
 HERE = Path(__file__).parent
@@ -66,9 +66,7 @@ def _compare(path: Path, actual: dict[str, Any]) -> None:
     expected = golden.read_text(encoding="utf-8")
     if expected != text:
         diff = "".join(
-            difflib.unified_diff(
-                expected.splitlines(True), text.splitlines(True), golden.name, "actual", n=2
-            )
+            difflib.unified_diff(expected.splitlines(True), text.splitlines(True), golden.name, "actual", n=2)
         )
         pytest.fail(f"{golden.name} differs:\n{diff[:6000]}")
 
@@ -83,7 +81,9 @@ def _residual_rule(records: list[Record]) -> None:
             allocated[record.credit_note_id] += record.amount.amount
     for record in records:
         if isinstance(record, Invoice):
-            assert record.residual.amount == record.total.amount - allocated[record.external_id], record.external_id
+            assert record.residual.amount == record.total.amount - allocated[record.external_id], (
+                record.external_id
+            )
             assert record.residual.amount >= 0
 
 
@@ -123,7 +123,10 @@ def test_sample_totals_and_golden(name: str) -> None:
         path,
         {
             "stats": {key: str(value) for key, value in vars(ledger.stats).items()},
-            "counts": {kind: sum(1 for r in records if type(r).__name__ == kind) for kind in sorted({type(r).__name__ for r in records})},
+            "counts": {
+                kind: sum(1 for r in records if type(r).__name__ == kind)
+                for kind in sorted({type(r).__name__ for r in records})
+            },
             "customers": {cid: str(facts.balance) for cid, facts in sorted(derivation.customers.items())},
             "invoices": [
                 [r.external_id, r.kind, r.number, str(r.total.amount), str(r.residual.amount), r.status]
