@@ -19,7 +19,7 @@ from erp_recovery.errors import FatalError, ParseError
 pytestmark = pytest.mark.skipif(not pipeline.available(), reason="no fork or a single CPU here")
 
 FIXTURES = Path(__file__).resolve().parents[1] / "golden" / "bank" / "fixtures"
-SHARED_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+SHARED_SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 IN_PROCESS = ReadOptions(pipeline_min_bytes=1 << 62)
 PIPELINED = ReadOptions(pipeline_min_bytes=0)
 

@@ -1,4 +1,4 @@
-"""Golden cases of the bank readers: every bank sample of ``../shared/samples`` (listed by its
+"""Golden cases of the bank readers: every bank sample of ``tests/samples`` (listed by its
 MANIFEST.tsv, read in place) and our own fixtures in ``fixtures/``.
 
 A case's expected output is canonical JSON (Decimals as strings, dates ISO, no nulls): the
@@ -25,7 +25,8 @@ HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 SHARED_EXPECTED = HERE / "shared"
 REPOSITORY = HERE.parents[2]
-SHARED_SAMPLES = REPOSITORY.parent / "shared" / "samples"
+#: The public samples, copied with their MANIFEST and licences into ``tests/samples`` (see NOTICE.md).
+SHARED_SAMPLES = REPOSITORY / "tests" / "samples"
 #: MANIFEST formats read by the bank readers (CFONB 240 is refused with a clear error).
 BANK_FORMATS = ("camt052", "camt053", "camt054", "mt940", "mt942", "ofx", "cfonb120", "cfonb240")
 

@@ -1,7 +1,7 @@
 """Golden tests: FEC files → canonical records, compared exactly with reviewed ``.expected.json`` files.
 
-Inputs: the public FEC samples of ``shared/samples/fec`` (read in place; their totals are the ones
-stated in ``shared/samples/MANIFEST.tsv``) and the fixtures of this folder, one per edge case.
+Inputs: the public FEC samples of ``tests/samples/fec`` (their totals are the ones
+stated in ``tests/samples/MANIFEST.tsv``) and the fixtures of this folder, one per edge case.
 A missing golden is written when ``ERP_RECOVERY_UPDATE_GOLDENS=1`` (and only then); an existing
 one is never overwritten unless that variable is ``force``. Read a new golden before committing it.
 """
@@ -24,7 +24,7 @@ from erp_recovery.connectors.sage.fec_rules import load_rules
 from erp_recovery.model.records import Allocation, Invoice, Payment, Record, canonical_json
 
 HERE = Path(__file__).parent
-SAMPLES = HERE.parents[2].parent / "shared" / "samples" / "fec"
+SAMPLES = HERE.parents[2] / "tests" / "samples" / "fec"
 FIXTURES = sorted(HERE.glob("*FEC*.txt"))
 
 #: Stated in shared/samples/MANIFEST.tsv (lines, total debit = total credit, lettered lines,
