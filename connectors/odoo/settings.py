@@ -41,19 +41,30 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RiskFlagTarget(_Section):
-    """Where the risk class goes: a partner tag (``Risk: C``, created if missing) or a field."""
+class TagOrFieldTarget(_Section):
+    """Where a class goes on the partner: a tag ``<tag_prefix><value>`` (created if missing; other
+    tags with the prefix removed in the same write) or a partner field (char or selection)."""
 
     mode: Literal["tag", "field"] = "tag"
     tag_prefix: str = Field(default="Risk: ", min_length=1)
-    #: The res.partner field holding the class when ``mode = "field"`` (char or selection).
+    #: The res.partner field holding the value when ``mode = "field"``.
     field: str | None = None
 
     @model_validator(mode="after")
-    def _field_mode(self) -> RiskFlagTarget:
+    def _field_mode(self) -> TagOrFieldTarget:
         if self.mode == "field" and not self.field:
-            raise ValueError('risk_flag.mode = "field" needs risk_flag.field (e.g. "x_risk_class")')
+            raise ValueError('mode = "field" needs field (e.g. "x_risk_class")')
         return self
+
+
+class RiskFlagTarget(TagOrFieldTarget):
+    """Where the risk class goes: a partner tag (``Risk: C``) or a field."""
+
+
+class DunningLevelTarget(TagOrFieldTarget):
+    """Where the dunning level reached goes: a partner tag (``Dunning: Mise en demeure``) or a field."""
+
+    tag_prefix: str = Field(default="Dunning: ", min_length=1)
 
 
 class DunningTarget(_Section):
@@ -77,6 +88,10 @@ class WritebackTargets(_Section):
     credit_limit: bool = True
     risk_flag: RiskFlagTarget | None = Field(default_factory=RiskFlagTarget)
     dunning: DunningTarget | None = Field(default_factory=DunningTarget)
+    #: The dunning level reached per customer (write-back field ``dunning_level``), off unless set.
+    dunning_level: DunningLevelTarget | None = None
+    #: res.partner date or char field for the next dunning action date (``dunning_next_action``).
+    dunning_next_action: str | None = None
     #: Odoo's ``res.partner.trust`` (good / normal / bad), off unless asked for.
     trust: bool = False
 

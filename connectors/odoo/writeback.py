@@ -8,6 +8,10 @@ mean in Odoo, read and written in batches.
 - ``risk_flag`` (customer): a partner tag ``<tag_prefix><class>`` (``res.partner.category``,
   created if missing; other tags with the prefix are removed in the same write), or a configured
   partner field.
+- ``dunning_level`` (customer, optional): the dunning level reached, as a partner tag
+  ``<tag_prefix><level>`` (``Dunning: Mise en demeure``) or a configured field, like ``risk_flag``.
+- ``dunning_next_action`` (customer, optional): the next dunning action date in a configured
+  partner field.
 - ``trust`` (customer, optional): Odoo's ``trust`` selection (good / normal / bad).
 - ``dunning_step`` action (invoice → ``account.move``, or customer): a scheduled activity
   (``mail.activity``: type, summary, note, deadline, responsible user) and a chatter message
@@ -34,6 +38,7 @@ from erp_recovery.writeback.plan import ActionChange, FieldChange
 from erp_recovery.writeback.target import Observed
 
 from . import mapping
+from .settings import TagOrFieldTarget
 
 if TYPE_CHECKING:
     from .connector import OdooConnector
@@ -41,7 +46,9 @@ if TYPE_CHECKING:
 Change: TypeAlias = FieldChange | ActionChange
 
 MODELS = {"customer": "res.partner", "invoice": "account.move"}
-FIELDS = ("credit_limit", "risk_flag", "trust")
+FIELDS = ("credit_limit", "risk_flag", "dunning_level", "dunning_next_action", "trust")
+#: Fields written as a prefixed partner tag or a configured field.
+CLASSIFICATIONS = ("risk_flag", "dunning_level")
 ACTIONS = ("dunning_step",)
 _MARKER = re.compile(r"erp-recovery (activity|message) ([A-Za-z0-9][A-Za-z0-9:._/-]*)")
 
@@ -110,6 +117,8 @@ class OdooWriteback:
         enabled = {
             "credit_limit": self.settings.credit_limit,
             "risk_flag": self.settings.risk_flag is not None,
+            "dunning_level": self.settings.dunning_level is not None,
+            "dunning_next_action": self.settings.dunning_next_action is not None,
             "trust": self.settings.trust,
         }[change.field]
         if not enabled:
@@ -137,19 +146,26 @@ class OdooWriteback:
     def _partner_fields(self) -> list[str]:
         available = self.client.fields("res.partner")
         wanted = ["credit_limit", "use_partner_credit_limit", "category_id", "trust"]
-        risk = self.settings.risk_flag
-        if risk is not None and risk.mode == "field" and risk.field:
-            if risk.field not in available:
-                raise ConfigError(f"res.partner has no field {risk.field!r} (writeback.risk_flag.field)")
-            wanted.append(risk.field)
+        configured = {f"{name}.field": self._classification(name) for name in CLASSIFICATIONS}
+        extra = {key: target.field for key, target in configured.items() if target and target.mode == "field"}
+        if self.settings.dunning_next_action:
+            extra["dunning_next_action"] = self.settings.dunning_next_action
+        for key, field in extra.items():
+            if field not in available:
+                raise ConfigError(f"res.partner has no field {field!r} (writeback.{key})")
+            wanted.append(str(field))
         return available.available(wanted)
+
+    def _classification(self, field: str) -> TagOrFieldTarget | None:
+        target: TagOrFieldTarget | None = getattr(self.settings, field)
+        return target
 
     def _read_fields(self, changes: Sequence[FieldChange]) -> dict[str, Observed]:
         rows = {
             int(row["id"]): row
             for row in self.client.read("res.partner", _ids(changes), self._partner_fields())
         }
-        tags = self._tag_names() if any(c.field == "risk_flag" for c in changes) else {}
+        tags = self._tag_names() if any(c.field in CLASSIFICATIONS for c in changes) else {}
         observed = {}
         for change in changes:
             row = rows.get(_record_id(change) or 0)
@@ -172,14 +188,16 @@ class OdooWriteback:
             return mapping.money(row.get("credit_limit"), currency) if row.get("credit_limit") else None
         if field == "trust":
             return mapping.text(row.get("trust"))
-        risk = self.settings.risk_flag
-        assert risk is not None
-        if risk.mode == "field":
-            return mapping.text(row.get(str(risk.field)))
+        if field == "dunning_next_action":
+            return mapping.text(row.get(str(self.settings.dunning_next_action)))
+        target = self._classification(field)
+        assert target is not None
+        if target.mode == "field":
+            return mapping.text(row.get(str(target.field)))
         classes = sorted(
-            tags[tag][len(risk.tag_prefix) :].strip()
+            tags[tag][len(target.tag_prefix) :].strip()
             for tag in row.get("category_id") or []
-            if tag in tags and tags[tag].startswith(risk.tag_prefix)
+            if tag in tags and tags[tag].startswith(target.tag_prefix)
         )
         return ", ".join(classes) if classes else None
 
@@ -255,16 +273,18 @@ class OdooWriteback:
             return values
         if change.field == "trust":
             return {"trust": change.new if change.new is not None else "normal"}
-        risk = self.settings.risk_flag
-        assert risk is not None
-        if risk.mode == "field":
-            return {str(risk.field): change.new if change.new is not None else False}
+        if change.field == "dunning_next_action":
+            return {str(self.settings.dunning_next_action): change.new if change.new is not None else False}
+        target = self._classification(change.field)
+        assert target is not None
+        if target.mode == "field":
+            return {str(target.field): change.new if change.new is not None else False}
         tags = self._tag_names()
-        prefixed = {tag_id for tag_id, name in tags.items() if name.startswith(risk.tag_prefix)}
+        prefixed = {tag_id for tag_id, name in tags.items() if name.startswith(target.tag_prefix)}
         commands: list[Any] = []
         keep: int | None = None
         if change.new is not None:
-            wanted = f"{risk.tag_prefix}{change.new}"
+            wanted = f"{target.tag_prefix}{change.new}"
             keep = next((tag_id for tag_id, name in tags.items() if name == wanted), None)
             if keep is None:
                 keep = self.client.create("res.partner.category", [{"name": wanted}])[0]

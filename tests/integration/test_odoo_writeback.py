@@ -356,3 +356,31 @@ def test_write_back_over_other_protocols(
         assert apply(standin, store, plan, settings=settings).counts()["already_applied"] == 3
         assert partner(standin, 10)["credit_limit"] == 25000.5
         assert len([m for m in standin.db.records["mail.message"].values() if m["res_id"] == 25]) == 1
+
+
+def test_dunning_level_as_a_tag_and_next_action_in_a_configured_field(
+    standin: OdooStandin, store: Store
+) -> None:
+    """The level reached shows as a partner tag (``Dunning: …``, replacing the previous one) and the
+    next action date in the partner field an admin configured (a Studio field in practice; here a
+    free-text field of the recorded schema)."""
+    settings = {"writeback": {"dunning_level": {}, "dunning_next_action": "additional_info"}}
+    policy = WritebackPolicy(owned_fields=("dunning_level", "dunning_next_action"))
+    reason = Reason(rule="dunning.status")
+
+    def status(level: str, next_action: str) -> list[Proposal]:
+        return [
+            Proposal(target=customer("15"), field="dunning_level", new=level, reason=reason),
+            Proposal(target=customer("15"), field="dunning_next_action", new=next_action, reason=reason),
+        ]
+
+    first = plan_of(standin, status("Relance 1", "2026-11-30"), **settings)
+    assert apply(standin, store, first, policy=policy, settings=settings).counts()["applied"] == 2
+    second = plan_of(standin, status("Mise en demeure", "2026-12-08"), **settings)
+    assert {change.base for change in second.changes} == {"Relance 1", "2026-11-30"}
+    assert apply(standin, store, second, policy=policy, settings=settings).counts()["applied"] == 2
+    tags = standin.db.records["res.partner.category"]
+    names = {tags[tag_id]["name"] for tag_id in partner(standin, 15)["category_id"]}
+    assert "Dunning: Mise en demeure" in names and "Dunning: Relance 1" not in names
+    assert partner(standin, 15)["additional_info"] == "2026-12-08"
+    assert plan_of(standin, status("Mise en demeure", "2026-12-08"), **settings).changes == ()
