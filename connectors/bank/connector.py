@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import shutil
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -87,8 +88,9 @@ class _BankFileConnector(Connector):
     def _options(self) -> ReadOptions:
         return ReadOptions(strict=self.settings.strict, max_bytes=self.settings.max_bytes)
 
+    @abstractmethod
     def _files(self) -> list[Path]:
-        raise NotImplementedError
+        """The statement files this source imports now (the folder's new files, or the given ones)."""
 
     def _after_import(self, path: Path) -> None:
         """Called once the file's last batch is committed."""
