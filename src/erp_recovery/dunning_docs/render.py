@@ -170,6 +170,15 @@ def _weasyprint() -> Any:
     return weasyprint
 
 
+def pdf_unavailable() -> str | None:
+    """Why PDFs cannot be rendered on this machine (WeasyPrint or its Pango libraries missing), or None."""
+    try:
+        _weasyprint()
+    except FatalError as exc:
+        return exc.message
+    return None
+
+
 def html_to_pdf(html: str) -> bytes:
     """A PDF of ``html`` (A4 pages as the template's CSS sets them)."""
     pdf: bytes = _weasyprint().HTML(string=html).write_pdf()

@@ -27,6 +27,7 @@ from typing import Any
 
 from erp_recovery.demo import StageContext
 from erp_recovery.dunning_docs.context import communication_reference
+from erp_recovery.dunning_docs.render import pdf_unavailable
 from erp_recovery.dunning_ops import report, service
 from erp_recovery.dunning_ops.escalation import dossier_data, write_dossier
 from erp_recovery.engines.dunning import DunningHistory, DunningPlan, PlannedCommunication, simulate
@@ -87,13 +88,25 @@ def dunning_stage(context: StageContext) -> dict[str, Any]:
         else:
             latest[communication.customer_id] = communication
     letters = []
+    # The demo must run on a machine without Pango: then the letters are written as HTML.
+    no_pdf = pdf_unavailable()
+    if no_pdf:
+        context.echo(f"warning: letters written as HTML, not PDF: {no_pdf}")
     for customer_id, communication in sorted(latest.items()):
         channel = "registered_letter" if "registered_letter" in communication.channels else "letter"
-        letter = setup_.renderer.letter(
-            communication, setup_.company, channel=channel, policies=setup_.policies
-        )
-        path = folder / f"{customer_id}-{communication.send_on.isoformat()}-{communication.level.code}.pdf"
-        path.write_bytes(letter.pdf)
+        stem = f"{customer_id}-{communication.send_on.isoformat()}-{communication.level.code}"
+        if no_pdf:
+            html, _ = setup_.renderer.letter_html(
+                communication, setup_.company, channel=channel, policies=setup_.policies
+            )
+            path = folder / f"{stem}.html"
+            path.write_text(html, encoding="utf-8")
+        else:
+            letter = setup_.renderer.letter(
+                communication, setup_.company, channel=channel, policies=setup_.policies
+            )
+            path = folder / f"{stem}.pdf"
+            path.write_bytes(letter.pdf)
         letters.append(
             {
                 "customer": customer_id,
@@ -103,7 +116,7 @@ def dunning_stage(context: StageContext) -> dict[str, Any]:
             }
         )
     dossier = None
-    if escalation is not None:
+    if escalation is not None and not no_pdf:
         keys = {item.key for item in escalation.items}
         data = dossier_data(setup_, escalation, escalation.send_on, _sent_entries(history, keys))
         written = write_dossier(setup_, escalation, data, folder / f"dossier-{escalation.customer_id}")
