@@ -32,10 +32,10 @@ from typing import Any
 
 from erp_recovery.errors import ParseError
 from erp_recovery.model import BankTransaction, Money
+from erp_recovery.textfiles import text_lines
 
 from .balances import MovementTotal, check_balances, enforce
 from .builder import build_transaction, clean, counterparty_account_fields, join_texts, structured_reference
-from .encoding import text_lines
 from .identity import IdentityAssigner, french_rib_iban
 from .model import FileEvent, InputFile, ReadOptions, StatementSummary
 

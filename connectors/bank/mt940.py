@@ -39,11 +39,11 @@ from typing import Any
 
 from erp_recovery.errors import ParseError
 from erp_recovery.model import BankTransaction, Money
+from erp_recovery.textfiles import text_lines
 
 from . import pipeline
 from .balances import MovementTotal, check_balances, enforce
 from .builder import build_transaction, clean, counterparty_account_fields
-from .encoding import text_lines
 from .identity import IdentityAssigner, normalise_account, split_currency_suffix
 from .model import BalanceCheck, FileEvent, InputFile, ReadOptions, StatementSummary
 from .mt940_details import parse_details

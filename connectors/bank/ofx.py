@@ -34,10 +34,10 @@ from typing import Any
 
 from erp_recovery.errors import ParseError
 from erp_recovery.model import Money
+from erp_recovery.textfiles import decode_bytes
 
 from .balances import MovementTotal
 from .builder import build_transaction, clean, counterparty_account_fields, join_texts
-from .encoding import decode_bytes
 from .identity import IdentityAssigner, checked_iban, normalise_account
 from .model import BalanceCheck, FileEvent, InputFile, ReadOptions, StatementSummary
 

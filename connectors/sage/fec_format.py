@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from erp_recovery.textfiles import detect_file_encoding
+
 #: The 18 columns of the arrêté, in their order (Debit/Credit form).
 STANDARD_COLUMNS: tuple[str, ...] = (
     "JournalCode",
@@ -163,19 +165,12 @@ def parse_date(text: str) -> dt.date:
         raise ValueError(f"date {text!r} does not exist ({exc})") from None
 
 
-#: Encodings tried, in order, when none is configured: the BOM decides first.
-AUTO_ENCODINGS: tuple[str, ...] = ("utf-8", "cp1252", "iso8859-15")
-
-
-def detect_encoding(path: Path, sample_size: int = 1 << 20, configured: str | None = None) -> str:
-    """The encoding to read ``path`` with.
-
-    A BOM wins (UTF-8 or UTF-16); then ``configured`` if given; else the first of
-    :data:`AUTO_ENCODINGS` that decodes the first MiB, then the whole file if UTF-8 looked fine on
-    the sample (a late accented character must not break the read half way).
-    """
+def detect_encoding(path: Path, configured: str | None = None) -> str:
+    """The encoding to read ``path`` with: a BOM wins (UTF-8 or UTF-16); then ``configured`` if
+    given; else the project's detector (:mod:`erp_recovery.textfiles`: whole-file UTF-8 check, then
+    the most plausible of CP1252 / ISO-8859-1 / CP850)."""
     with path.open("rb") as handle:
-        head = handle.read(sample_size)
+        head = handle.read(4)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -183,28 +178,7 @@ def detect_encoding(path: Path, sample_size: int = 1 << 20, configured: str | No
     if configured and configured.lower() != "auto":
         codecs.lookup(configured)
         return configured
-    for encoding in AUTO_ENCODINGS:
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            decoder.decode(head, final=False)  # a character cut by the sample's end is not an error
-        except UnicodeDecodeError:
-            continue
-        if encoding == "utf-8" and len(head) == sample_size and not _decodes_whole(path, encoding):
-            continue
-        return encoding
-    return "iso8859-15"
-
-
-def _decodes_whole(path: Path, encoding: str) -> bool:
-    decoder = codecs.getincrementaldecoder(encoding)()
-    try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 22):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    return detect_file_encoding(path)
 
 
 _FILE_NAME = re.compile(r"(?P<digits>\d{9,})FEC(?P<closing>\d{8})", re.IGNORECASE)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from erp_recovery.connectors.bank import registry
-from erp_recovery.connectors.bank.encoding import choose_single_byte, decode_bytes
 from erp_recovery.connectors.bank.model import ReadOptions
 
 from erp_recovery.errors import ParseError
+from erp_recovery.textfiles import choose_single_byte, decode_bytes
 
 FRENCH = "VIR SEPA RECU /DE SARL CHÂTEAU DE LA FORÊT /MOTIF Règlement facture n° 12 échéance été"
 HUNGARIAN = "Csoportos átutalás jóváírása Díj, jutalék Bankon belüli"
