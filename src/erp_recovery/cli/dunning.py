@@ -18,7 +18,7 @@ from erp_recovery.dunning_docs.render import export_templates, html_to_pdf
 from erp_recovery.dunning_ops import report, service
 from erp_recovery.engines.dunning import customer_statement, shipped_policies_text
 from erp_recovery.errors import ConfigError
-from erp_recovery.model.money import Money
+from erp_recovery.model.money import Money, quantize_amount
 from erp_recovery.model.records import Customer, Invoice
 from erp_recovery.store import dunning as dunning_store
 from erp_recovery.store.records import load_records
@@ -534,7 +534,7 @@ def payment_plan_cmd(app: AppContext, customer: str, instalments: tuple[str, ...
             raise click.UsageError("--count needs --first (due date of the first instalment)")
         from dateutil.relativedelta import relativedelta
 
-        share = (outstanding.amount / count).quantize(Decimal("0.01"))
+        share = quantize_amount(outstanding.amount / count, outstanding.currency)
         amounts = [share] * (count - 1) + [outstanding.amount - share * (count - 1)]
         schedule = [
             (first.date() + relativedelta(months=index), amount) for index, amount in enumerate(amounts)

@@ -26,6 +26,11 @@ def minor_units(currency: str) -> int:
     return _MINOR_UNITS.get(currency, 2)
 
 
+def quantize_amount(amount: Decimal, currency: str, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """``amount`` rounded to the currency's minor unit (half up unless a rule says otherwise)."""
+    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=rounding)
+
+
 def _check_currency(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"currency must be a 3-letter ISO 4217 code, got {value!r}")
@@ -141,8 +146,7 @@ class Money(BaseModel):
 
     def quantized(self, rounding: str = ROUND_HALF_UP) -> Money:
         """Rounded to the currency's minor unit (half up unless a rule says otherwise)."""
-        exponent = Decimal(1).scaleb(-minor_units(self.currency))
-        return Money(amount=self.amount.quantize(exponent, rounding=rounding), currency=self.currency)
+        return Money(amount=quantize_amount(self.amount, self.currency, rounding), currency=self.currency)
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"

@@ -53,7 +53,7 @@ from erp_recovery.engines.legal import (
     limitation_date,
 )
 from erp_recovery.errors import ConfigError
-from erp_recovery.model.money import Money
+from erp_recovery.model.money import Money, quantize_amount
 from erp_recovery.model.records import Allocation, Company, Customer, Invoice, Payment
 
 ONE_DAY = dt.timedelta(days=1)
@@ -170,7 +170,7 @@ def _customer_email(customer: Customer) -> str | None:
 
 
 def _fmt_money(amount: Decimal, currency: str) -> str:
-    return f"{amount.quantize(Decimal('0.01'))} {currency}"
+    return f"{quantize_amount(amount, currency)} {currency}"
 
 
 class _Planner:

@@ -32,7 +32,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from rapidfuzz.distance import OSA
@@ -60,7 +60,7 @@ from erp_recovery.engines.matching.payers import NameTie, PayerIdentity, PayerIn
 from erp_recovery.engines.matching.references import Reading, ReferenceHit, ReferenceIndex
 from erp_recovery.engines.matching.settings import MatchSettings
 from erp_recovery.engines.matching.text import Window, compact_iban, fold, name_plain
-from erp_recovery.model.money import Money, minor_units
+from erp_recovery.model.money import Money, quantize_amount
 from erp_recovery.model.records import Allocation, BankTransaction, Customer, Invoice, Payment
 
 logger = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ def _evidence(**values: Any) -> Evidence:
 
 
 def _quantize(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
+    return quantize_amount(amount, currency)
 
 
 @contextmanager
