@@ -16,7 +16,6 @@ token never appears in errors or logs.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import logging
 import time
 import uuid
@@ -25,51 +24,11 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
-from tenacity import RetryCallState, retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from erp_recovery.errors import AccessDeniedError, AuthenticationError, RemoteError, TransientError
+from erp_recovery.http_retry import RetryLater, retry_after_seconds, retrying
 
 log = logging.getLogger(__name__)
-
-#: Longest wait honoured for a Retry-After header (seconds).
-MAX_RETRY_AFTER = 120.0
-
-
-class RateLimited(TransientError):
-    """429: the bank asked us to wait ``retry_after`` seconds."""
-
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def _retry_after(value: str | None) -> float:
-    if not value:
-        return 1.0
-    try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return 1.0
-    seconds = (when - dt.datetime.now(dt.UTC)).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-class _Wait:
-    """Retry-After for 429s, exponential back-off for the rest."""
-
-    def __init__(self, base: float, cap: float) -> None:
-        self._exponential = wait_exponential(multiplier=base, max=cap)
-
-    def __call__(self, state: RetryCallState) -> float:
-        outcome = state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        if isinstance(exc, RateLimited):
-            return exc.retry_after
-        return float(self._exponential(state))
 
 
 class BerlinGroupClient:
@@ -96,13 +55,9 @@ class BerlinGroupClient:
         self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         if consent_id:
             self.headers["Consent-ID"] = consent_id
-        self._get = retry(
-            retry=retry_if_exception_type(TransientError),
-            stop=stop_after_attempt(attempts),
-            wait=_Wait(backoff, max_backoff),
-            sleep=sleep,
-            reraise=True,
-        )(self._get_once)
+        self._get = retrying(attempts=attempts, backoff=backoff, max_backoff=max_backoff, sleep=sleep)(
+            self._get_once
+        )
 
     def _get_once(self, url: str, params: Mapping[str, str] | None) -> dict[str, Any]:
         headers = {**self.headers, "X-Request-ID": str(uuid.uuid4())}
@@ -112,9 +67,9 @@ class BerlinGroupClient:
             raise TransientError(f"GET {url}: {type(exc).__name__}") from None
         status = response.status_code
         if status == 429:
-            wait = _retry_after(response.headers.get("Retry-After"))
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
             log.info("GET %s: 429, retrying in %.1f s", url, wait)
-            raise RateLimited(f"GET {url}: 429 Too Many Requests", wait)
+            raise RetryLater(f"GET {url}: 429 Too Many Requests", wait)
         if status >= 500:
             raise TransientError(f"GET {url}: server error {status}")
         if status == 401:

@@ -27,6 +27,7 @@ import requests
 
 from erp_recovery import __version__
 from erp_recovery.errors import RemoteError, TransientError
+from erp_recovery.http_retry import RetryLater, retry_after_seconds, retrying
 
 logger = logging.getLogger(__name__)
 
@@ -144,38 +145,38 @@ class JsonClient:
 
     def _fetch(self, url: str, params: Mapping[str, Any]) -> Any:
         host = urlsplit(url).netloc
-        attempt = 0
-        while True:
-            attempt += 1
-            self.limiter.wait()
-            delay = self.backoff * (2 ** (attempt - 1))
+        attempts = self.retries + 1
+        fetch = retrying(attempts=attempts, backoff=self.backoff, sleep=self._sleep)(self._fetch_once)
+        try:
+            return fetch(url, params, host)
+        except TransientError as exc:
+            raise TransientError(
+                f"{self.name} ({host}) unavailable after {attempts} attempts ({exc.message}); try again later",
+                attempts=attempts,
+            ) from None
+
+    def _fetch_once(self, url: str, params: Mapping[str, Any], host: str) -> Any:
+        self.limiter.wait()
+        try:
+            self.requests_sent += 1
+            response = self.session.get(url, params=dict(params), timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            logger.info("%s: %s, will retry", self.name, type(exc).__name__)
+            raise TransientError(type(exc).__name__) from None
+        if response.status_code == 200:
             try:
-                self.requests_sent += 1
-                response = self.session.get(url, params=dict(params), timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                problem = f"{type(exc).__name__}"
-            else:
-                if response.status_code == 200:
-                    try:
-                        return response.json()
-                    except ValueError:
-                        raise RemoteError(
-                            f"{self.name} ({host}) answered 200 with a body that is not JSON", status=200
-                        ) from None
-                if response.status_code not in RETRYABLE_STATUS:
-                    raise RemoteError(
-                        f"{self.name} ({host}) refused the request: HTTP {response.status_code} "
-                        f"{response.text[:200]!r}",
-                        status=response.status_code,
-                    )
-                problem = f"HTTP {response.status_code}"
-                retry_after = response.headers.get("Retry-After")
-                if retry_after and retry_after.isdigit():
-                    delay = max(delay, float(retry_after))
-            if attempt > self.retries:
-                raise TransientError(
-                    f"{self.name} ({host}) unavailable after {attempt} attempts ({problem}); try again later",
-                    attempts=attempt,
-                )
-            logger.info("%s: %s, retry %s/%s in %.1f s", self.name, problem, attempt, self.retries, delay)
-            self._sleep(delay)
+                return response.json()
+            except ValueError:
+                raise RemoteError(
+                    f"{self.name} ({host}) answered 200 with a body that is not JSON", status=200
+                ) from None
+        if response.status_code not in RETRYABLE_STATUS:
+            raise RemoteError(
+                f"{self.name} ({host}) refused the request: HTTP {response.status_code} {response.text[:200]!r}",
+                status=response.status_code,
+            )
+        logger.info("%s: HTTP %s, will retry", self.name, response.status_code)
+        raise RetryLater(
+            f"HTTP {response.status_code}",
+            retry_after_seconds(response.headers.get("Retry-After"), default=0.0),
+        )
