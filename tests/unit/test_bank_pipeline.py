@@ -133,3 +133,22 @@ def test_the_helper_runs_none_of_the_parents_signal_handlers(tmp_path: Path) -> 
         signal.signal(signal.SIGTERM, previous)
     assert not marker.exists()
     assert not multiprocessing.active_children()
+
+
+def test_leaf_texts_survive_the_trip_between_processes_packed() -> None:
+    """Texts are joined with NUL and their paths sent once per layout: empty texts, line breaks
+    and repeated paths come back as they were read."""
+    packer = camt._LeavesPacker()
+    keys: dict[int, tuple[str, ...]] = {}
+    first = {"Amt": "12.50", "Amt@Ccy": "EUR", "AddtlNtryInf": "VIR\n  SEPA", "NtryRef": ""}
+    multi = {"RmtInf/Ustrd": ["FACTURE 1", "FACTURE 2"]}
+    second = {"Amt": "3.00", "Amt@Ccy": "CHF", "AddtlNtryInf": "", "NtryRef": "N2"}
+    announced = []
+    for values, repeated in ((first, multi), (second, {}), ({}, {})):
+        packed = packer.pack(values, repeated)
+        if packer.new_keys:
+            number, paths = packer.new_keys
+            keys[number] = paths
+            announced.append(paths)
+        assert camt._unpack(keys, packed) == (values, repeated)
+    assert announced == [tuple(first), ()]
