@@ -166,6 +166,12 @@ def _not_odoo(response: httpx.Response, endpoint: str, base_url: str) -> ErpReco
     )
 
 
+def _call_site(session: HttpSession, service_name: str, method: str, args: tuple[Any, ...]) -> CallSite:
+    """Where a call goes, for errors: ``object.execute_kw`` names its model and method."""
+    model, model_method = (args[3], args[4]) if service_name == "object" and len(args) > 4 else (None, method)
+    return CallSite(session.site.url, session.site.database, session.site.login, model, model_method)
+
+
 class JsonRpcConnector(odoolib.JsonRPCConnector):
     """``odoolib`` connector for ``/jsonrpc`` over a shared :class:`HttpSession`."""
 
@@ -177,12 +183,7 @@ class JsonRpcConnector(odoolib.JsonRPCConnector):
         self.secret_reference = secret_reference
 
     def send(self, service_name: str, method: str, *args: Any) -> Any:
-        model, model_method = (
-            (args[3], args[4]) if service_name == "object" and len(args) > 4 else (None, method)
-        )
-        site = CallSite(
-            self.session.site.url, self.session.site.database, self.session.site.login, model, model_method
-        )
+        site = _call_site(self.session, service_name, method, args)
         payload = {
             "jsonrpc": "2.0",
             "method": "call",
@@ -223,12 +224,7 @@ class XmlRpcConnector(odoolib.XmlRPCConnector):
         self.secret_reference = secret_reference
 
     def send(self, service_name: str, method: str, *args: Any) -> Any:
-        model, model_method = (
-            (args[3], args[4]) if service_name == "object" and len(args) > 4 else (None, method)
-        )
-        site = CallSite(
-            self.session.site.url, self.session.site.database, self.session.site.login, model, model_method
-        )
+        site = _call_site(self.session, service_name, method, args)
         response = self.session.post(
             f"/xmlrpc/2/{service_name}", xmlrpc_request(method, args), {"Content-Type": "text/xml"}, site.what
         )

@@ -18,7 +18,17 @@ from pydantic import TypeAdapter, ValidationError
 
 from erp_recovery.errors import SkippableRecord
 from erp_recovery.model.records import Record
-from erp_recovery.sync.protocol import Origin, RawRecord
+from erp_recovery.sync.protocol import Origin, RawRecord, StreamSpec
+
+#: The one stream of a ledger file connector (FEC, Sage 50): every file is read whole, as a
+#: snapshot, with no cursor.
+LEDGER_STREAM = StreamSpec(
+    name="ledger",
+    entities=("customer", "invoice", "payment", "allocation"),
+    primary_key="external_id",
+    cursor_field=None,
+    is_sorted=False,
+)
 
 #: A record not built yet: its model, its field values, and the line of the file it comes from.
 Draft = tuple[type[Record], dict[str, Any], int | None]

@@ -35,7 +35,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from erp_recovery.connectors.sage.drafts import Draft, build_draft, validated
+from erp_recovery.connectors.sage.drafts import LEDGER_STREAM, Draft, build_draft, validated
 from erp_recovery.connectors.sage.fec_derive import Derivation, derive, record_drafts
 from erp_recovery.connectors.sage.fec_format import parse_file_name
 from erp_recovery.connectors.sage.fec_reader import FecLedger, read_fec
@@ -73,14 +73,6 @@ from erp_recovery.writeback.preview import FilePreview
 from erp_recovery.writeback.target import Observed
 
 log = logging.getLogger(__name__)
-
-LEDGER_STREAM = StreamSpec(
-    name="ledger",
-    entities=("customer", "invoice", "payment", "allocation"),
-    primary_key="external_id",
-    cursor_field=None,
-    is_sorted=False,
-)
 
 
 class FecSettings(SourceSettings):

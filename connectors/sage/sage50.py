@@ -40,7 +40,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from erp_recovery.connectors.sage.drafts import build_draft
+from erp_recovery.connectors.sage.drafts import LEDGER_STREAM, build_draft
 from erp_recovery.connectors.sage.sage50_customers import (
     CustomerFile,
     CustomerRow,
@@ -83,13 +83,6 @@ from erp_recovery.writeback.target import Observed
 
 log = logging.getLogger(__name__)
 
-LEDGER_STREAM = StreamSpec(
-    name="ledger",
-    entities=("customer", "invoice", "payment", "allocation"),
-    primary_key="external_id",
-    cursor_field=None,
-    is_sorted=False,
-)
 #: Customers named in the transactions but absent from the customer export, listed in a notice.
 _LISTED_UNKNOWN = 10
 

@@ -130,12 +130,7 @@ def dunning_proposals(store: Store, config: AppConfig, source_name: str) -> list
     source = config.source(source_name)
     settings = config.section("dunning", DunningSettings).writeback.for_source(source_name)
     with store.connect() as connection:
-        company_id = run_store.company_id(connection, source.company)
-        if company_id is None:
-            raise ConfigError(f"company {source.company!r} has no data yet: run 'erp-recovery sync'")
-        source_id = run_store.source_ids_of(connection, company_id).get(source_name)
-        if source_id is None:
-            raise ConfigError(f"source {source_name!r} has not been synced yet: run 'erp-recovery sync'")
+        company_id, source_id = run_store.synced_source_ids(connection, source)
         cases = {
             row.customer_id: row
             for row in connection.execute(

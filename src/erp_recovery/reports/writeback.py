@@ -115,12 +115,7 @@ def risk_proposals(store: Store, config: AppConfig, source_name: str) -> list[Pr
     source = config.source(source_name)
     settings = config.section("risk", RiskConfig).writeback.for_source(source_name)
     with store.connect() as connection:
-        company_id = run_store.company_id(connection, source.company)
-        if company_id is None:
-            raise ConfigError(f"company {source.company!r} has no data yet: run 'erp-recovery sync'")
-        source_id = run_store.source_ids_of(connection, company_id).get(source_name)
-        if source_id is None:
-            raise ConfigError(f"source {source_name!r} has not been synced yet: run 'erp-recovery sync'")
+        company_id, source_id = run_store.synced_source_ids(connection, source)
         latest = connection.execute(
             select(func.max(risk_assessments.c.as_of)).where(risk_assessments.c.company_id == company_id)
         ).scalar()

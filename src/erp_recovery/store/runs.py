@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from erp_recovery.config import AppConfig, SourceConfig
+from erp_recovery.errors import ConfigError
 from erp_recovery.model.records import Company
 from erp_recovery.store.records import now
 from erp_recovery.store.schema import companies, quarantine, sources, stream_states, sync_runs
@@ -94,6 +95,17 @@ def load_company(connection: Connection, code: str) -> Company | None:
 def source_ids_of(connection: Connection, company: int) -> dict[str, int]:
     rows = connection.execute(select(sources.c.name, sources.c.id).where(sources.c.company_id == company))
     return {row.name: int(row.id) for row in rows}
+
+
+def synced_source_ids(connection: Connection, source: SourceConfig) -> tuple[int, int]:
+    """Company and source ids of a configured source; a :class:`ConfigError` until it is synced."""
+    company = company_id(connection, source.company)
+    if company is None:
+        raise ConfigError(f"company {source.company!r} has no data yet: run 'erp-recovery sync'")
+    source_id = source_ids_of(connection, company).get(source.name)
+    if source_id is None:
+        raise ConfigError(f"source {source.name!r} has not been synced yet: run 'erp-recovery sync'")
+    return company, source_id
 
 
 # -- runs --------------------------------------------------------------------------------------
